@@ -1,0 +1,11 @@
+"""The Celery application. JSON only: a worker runs as root, so it never unpickles anything."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netdesigner.settings")
+
+app = Celery("netdesigner")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# README command 2: set up what is missing, start a Redis for the run, then lint, type-check and run
+# every test (unit, root integration against the real kernel, browser). Redis is stopped after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --test
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6391/0}
+pidfile=$(scripts/redis-up.sh)
+cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
+trap cleanup EXIT
+echo "==> ruff"
+.venv/bin/ruff check .
+echo "==> mypy"
+.venv/bin/mypy .
+echo "==> pytest"
+.venv/bin/pytest "$@"

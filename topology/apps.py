@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TopologyConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "topology"
+    verbose_name = "NetDesigner"

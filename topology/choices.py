@@ -1,0 +1,40 @@
+"""Every choice the app knows, declared once."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    OPERATOR = "operator", "Operator"
+    OWNER = "owner", "Owner"
+
+    @classmethod
+    def rank(cls, role: "str | None") -> int:
+        """viewer < editor < operator < owner; no role ranks 0."""
+        order = {cls.VIEWER: 1, cls.EDITOR: 2, cls.OPERATOR: 3, cls.OWNER: 4}
+        return order.get(role, 0) if role else 0  # type: ignore[call-overload]
+
+
+class JobKind(models.TextChoices):
+    APPLY = "apply", "Apply"
+    DESTROY = "destroy", "Destroy"
+    PING = "ping", "Ping"
+    TABLES = "tables", "Read tables"
+    DRIFT = "drift", "Observe drift"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class DeploymentState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPLYING = "applying", "Applying"
+    DEPLOYED = "deployed", "Deployed"
+    FAILED = "failed", "Failed"
+    DESTROYING = "destroying", "Destroying"
+    DESTROYED = "destroyed", "Destroyed"
