@@ -22,6 +22,7 @@ class JobKind(models.TextChoices):
     PING = "ping", "Ping"
     TABLES = "tables", "Read tables"
     DRIFT = "drift", "Observe drift"
+    CLEANUP = "cleanup", "Clean up orphans"
 
 
 class JobStatus(models.TextChoices):

@@ -113,7 +113,8 @@ class Deployment(models.Model):
 class Job(models.Model):
     """A long piece of work with a lifecycle, progress and a log (apply, destroy, ping, ...)."""
 
-    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="jobs")
+    # Null only for site-wide jobs (cleanup of orphaned namespaces).
+    lab = models.ForeignKey(Lab, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(max_length=16, choices=JobKind.choices)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     params = models.JSONField(default=dict, blank=True)
