@@ -60,13 +60,16 @@ def validate(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: i
     raise NotImplementedError
 
 
-def plan(topology: Any, tag: str) -> list[dict[str, Any]]:
-    """Observe the kernel and plan; operations as JSON-able dicts, each with at least
+def plan(topology: Any, tag: str, previous: Any | None = None) -> list[dict[str, Any]]:
+    """Observe the kernel and plan. `previous` is the Topology last applied (None: unknown); when given,
+    only nodes whose design changed (plus anything missing) need observing, so a one-link change on a
+    large lab stays cheap. Operations as JSON-able dicts, each with at least
     {"op": str, "node": str|None, "command": "the ip/iptables/sysctl command a person would type"}."""
     raise NotImplementedError
 
 
-def apply(topology: Any, tag: str, progress: Progress | None = None) -> list[dict[str, Any]]:
+def apply(topology: Any, tag: str, progress: Progress | None = None,
+          previous: Any | None = None) -> list[dict[str, Any]]:
     """Make the kernel match; returns the operations carried out. Raises EngineError."""
     raise NotImplementedError
 
@@ -101,6 +104,11 @@ def run_in(tag: str, node: str, argv: list[str]) -> int:
 
 def export_shell(topology: Any, tag: str) -> str:
     """A bash script of ip/iptables/sysctl commands that builds the same lab by hand."""
+    raise NotImplementedError
+
+
+def netns_name(tag: str, node: str) -> str:
+    """The namespace a node lives in: nd-<tag>-<node> (bridges live in the lab's host: nd-<tag>-host)."""
     raise NotImplementedError
 
 
