@@ -23,6 +23,7 @@ class JobKind(models.TextChoices):
     TABLES = "tables", "Read tables"
     DRIFT = "drift", "Observe drift"
     CLEANUP = "cleanup", "Clean up orphans"
+    PLAN = "plan", "Plan"
 
 
 class JobStatus(models.TextChoices):

@@ -10,6 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import fields as _fields
+from . import validate as _validate
+from .model import BRIDGE, IMPLICIT_HOST
+
 # Progress callback: (done, total, step_text). Called after each operation; must be cheap.
 Progress = Callable[[int, int, str], None]
 
@@ -52,12 +56,16 @@ class PingResult:
 
 def parse(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: int = 2000) -> Any:
     """Validate a netdesigner/v1 document and return the frozen `Topology`; raise ValidationFailed."""
-    raise NotImplementedError
+    topo, problems = _validate.read(document, max_nodes=max_nodes, max_links=max_links)
+    if topo is None:
+        raise ValidationFailed([Problem(p, m) for p, m in problems])
+    return topo
 
 
 def validate(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: int = 2000) -> list[Problem]:
     """Every problem of a document (empty when valid)."""
-    raise NotImplementedError
+    _topo, problems = _validate.read(document, max_nodes=max_nodes, max_links=max_links)
+    return [Problem(p, m) for p, m in problems]
 
 
 def plan(topology: Any, tag: str, previous: Any | None = None) -> list[dict[str, Any]]:
@@ -107,9 +115,18 @@ def export_shell(topology: Any, tag: str) -> str:
     raise NotImplementedError
 
 
-def netns_name(tag: str, node: str) -> str:
-    """The namespace a node lives in: nd-<tag>-<node> (bridges live in the lab's host: nd-<tag>-host)."""
-    raise NotImplementedError
+def netns_name(tag: str, node: str, topology: Any | None = None) -> str:
+    """The namespace a node lives in: nd-<tag>-<node> (bridges live in the lab's host: nd-<tag>-host).
+    Without `topology` a bridge cannot be told apart, so pass it for bridge nodes."""
+    if msg := _fields.check_tag(tag):
+        raise ValueError(msg)
+    if topology is not None and topology.has_node(node):
+        n = topology.node(node)
+        if n.kind == BRIDGE:
+            node = topology.host_name or IMPLICIT_HOST
+    elif msg := _fields.check_node_name(node):
+        raise ValueError(msg)
+    return f"nd-{tag}-{node}"
 
 
 def deployed_tags() -> set[str]:
