@@ -58,8 +58,9 @@ class _Heartbeat(threading.Thread):
 
 
 @contextlib.contextmanager
-def lab_lock(lab_id: int, *, wait: float = DEFAULT_WAIT) -> Iterator[Lock]:
+def lab_lock(lab_id: int, *, wait: float | None = None) -> Iterator[Lock]:
     """Hold the lab's lock for the block; raise LabBusy when it is not free within `wait` seconds."""
+    wait = DEFAULT_WAIT if wait is None else wait
     lock = redis_client().lock(
         lock_name(lab_id), timeout=LOCK_TIMEOUT, sleep=0.1, blocking=True, blocking_timeout=wait
     )

@@ -1,6 +1,9 @@
-"""Websocket URLs (owned by the worker/stream work)."""
+"""Websocket URLs: one socket per lab the browser shows."""
 
-from django.urls import path
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list = []  # type: ignore[type-arg]
-_ = path
+from .consumers import LabConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/labs/<int:lab_id>/", LabConsumer.as_asgi()),
+]

@@ -14,7 +14,7 @@ PROBE = (
     "import json, django; from django.conf import settings; django.setup();"
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'],"
     " 'redis': settings.REDIS_URL, 'broker': settings.CELERY_BROKER_URL,"
-    " 'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0],"
+    " 'layer': settings.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address'],"
     " 'accept': settings.CELERY_ACCEPT_CONTENT, 'debug': settings.DEBUG,"
     " 'hosts': settings.ALLOWED_HOSTS}))"
 )

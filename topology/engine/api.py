@@ -6,13 +6,28 @@ Everything takes the already-parsed `Topology` (see `validate.parse`) and the de
 
 from __future__ import annotations
 
+import functools
+import re
+import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import diag as _diag
+from . import drift as _drift
+from . import executor as _executor
+from . import export as _export
 from . import fields as _fields
+from . import nsutil as _nsutil
+from . import observer as _observer
+from . import plan as _plan
+from . import state as _state
 from . import validate as _validate
-from .model import BRIDGE, IMPLICIT_HOST
+from .model import BRIDGE, IMPLICIT_HOST, Topology
+
+_LOCK = threading.Lock()  # one apply at a time per process: plans are computed against the kernel
+_TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
 
 # Progress callback: (done, total, step_text). Called after each operation; must be cheap.
 Progress = Callable[[int, int, str], None]
@@ -68,54 +83,154 @@ def validate(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: i
     return [Problem(p, m) for p, m in problems]
 
 
+def _tag(tag: str) -> str:
+    if msg := _fields.check_tag(tag):
+        raise ValueError(msg)
+    return tag
+
+
+@functools.lru_cache(maxsize=16)
+def _desired(topology: Topology, tag: str) -> _state.State:
+    """Cached: the worker re-plans the same Topology object (as `previous`) again and again."""
+    return _state.desired_state(topology, tag)
+
+
+def _observe(topology: Topology, tag: str, previous: Topology | None) -> tuple[_state.State, _state.State]:
+    """(desired, observed) to plan with. With `previous`, namespaces whose design did not change are
+    taken as in sync and left out of both, unless they went missing or neighbour a changed one."""
+    desired = _desired(topology, _tag(tag))
+    if previous is None:
+        return desired, _observer.observe(tag, desired)
+    before = _desired(previous, tag)
+    existing = set(_observer.lab_namespaces(tag))
+    changed = {ns for ns, want in desired.items() if before.get(ns) != want or ns not in existing}
+    changed |= existing - set(desired)
+    relevant = set(changed)
+    for ns in changed:
+        for st in (desired.get(ns), before.get(ns)):
+            for iface in st.ifaces.values() if st else ():
+                if iface.peer is not None and iface.peer[0] in desired:
+                    relevant.add(iface.peer[0])
+    sub = {ns: desired[ns] for ns in relevant if ns in desired}
+    assumed = {ns: _state.as_observed(desired[ns]) for ns in relevant - changed if ns in existing}
+    return sub, _observer.observe(tag, sub, only=changed, assumed=assumed, among=existing & relevant)
+
+
 def plan(topology: Any, tag: str, previous: Any | None = None) -> list[dict[str, Any]]:
     """Observe the kernel and plan. `previous` is the Topology last applied (None: unknown); when given,
     only nodes whose design changed (plus anything missing) need observing, so a one-link change on a
     large lab stays cheap. Operations as JSON-able dicts, each with at least
     {"op": str, "node": str|None, "command": "the ip/iptables/sysctl command a person would type"}."""
-    raise NotImplementedError
+    try:
+        desired, observed = _observe(topology, tag, previous)
+    except OSError as exc:
+        raise EngineError(f"observing the lab failed: {exc}") from exc
+    return [op.to_dict() for op in _plan.plan(desired, observed, tag)]
 
 
 def apply(topology: Any, tag: str, progress: Progress | None = None,
           previous: Any | None = None) -> list[dict[str, Any]]:
     """Make the kernel match; returns the operations carried out. Raises EngineError."""
-    raise NotImplementedError
+    with _LOCK:
+        try:
+            desired, observed = _observe(topology, tag, previous)
+        except OSError as exc:
+            raise EngineError(f"observing the lab failed: {exc}") from exc
+        ops = _plan.plan(desired, observed, tag)
+        ex = _executor.Executor()
+        try:
+            done = ex.run(ops, progress)
+        except _executor.OpFailed as exc:
+            raise EngineError(str(exc)) from exc
+        finally:
+            ex.close()
+        return [op.to_dict() for op in done]
 
 
 def destroy(tag: str, progress: Progress | None = None) -> int:
     """Remove every namespace (and so every link and rule) of the deployment; idempotent. Returns count removed."""
-    raise NotImplementedError
+    names = _observer.lab_namespaces(_tag(tag))
+    removed = 0
+
+    def remove(ns: str) -> bool | OSError:
+        try:
+            return _nsutil.remove(ns)
+        except OSError as exc:
+            return exc
+
+    # each umount waits for an RCU grace period outside the mount lock: a few threads overlap the waits
+    with ThreadPoolExecutor(max_workers=4 if len(names) > 32 else 1) as pool:
+        for i, (ns, result) in enumerate(zip(names, pool.map(remove, names), strict=True), 1):
+            if isinstance(result, OSError):
+                raise EngineError(f"ip netns del {ns}: {result.strerror or result}")
+            removed += result
+            if progress is not None:
+                progress(i, len(names), f"ip netns del {ns}")
+    return removed
 
 
 def drift(topology: Any, tag: str) -> list[dict[str, Any]]:
     """Differences between design and kernel, [] when in sync: [{"node", "kind", "what", "expected", "actual"}]."""
-    raise NotImplementedError
+    try:
+        desired, observed = _observe(topology, tag, None)
+    except OSError as exc:
+        raise EngineError(f"observing the lab failed: {exc}") from exc
+    return _drift.drift(desired, observed, tag)
+
+
+def _addresses(topology: Topology) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {n.name: [a.split("/")[0] for a in n.addresses] for n in topology.nodes}
+    for lk in topology.links:
+        for e in (lk.a, lk.b):
+            out[e.node].extend(a.split("/")[0] for a in e.addresses)
+    return out
 
 
 def ping(topology: Any, tag: str, source: str, target: str, count: int = 3, interval: float = 0.2,
          timeout: float = 1.0) -> Iterator[PingReply | PingResult]:
     """Ping from node `source` to an address or node name; yields each PingReply as it arrives and a
     final PingResult (error like "Network is unreachable" when there is one)."""
-    raise NotImplementedError
+    ns = netns_name(tag, source, topology=topology)
+    if not topology.has_node(source):
+        raise ValueError(f"{source!r} is not a node of this lab")
+    address = _diag.resolve_target(_addresses(topology), target)
+    count = max(1, min(int(count), 100))
+    result = PingResult()
+    for kind, data in _diag.ping_lines(ns, address, count, max(0.01, interval), max(0.1, timeout)):
+        if kind == "reply":
+            reply = PingReply(seq=data[0], ttl=data[1], rtt_ms=data[2])
+            result.replies.append(reply)
+            yield reply
+        else:
+            result.sent, result.received, result.error = data
+    if result.error is None and result.sent == 0 and result.received == 0:
+        result.error = "ping did not run"
+    yield result
 
 
 def tables(topology: Any, tag: str, node: str) -> dict[str, Any]:
     """{"interfaces": [{"name","mac","state","addresses"}], "arp": [{"ip","mac","interface","state"}],
     "routes": [{"to","via","dev","proto","scope"}]} read live from the node's namespace."""
-    raise NotImplementedError
+    if not topology.has_node(node):
+        raise ValueError(f"{node!r} is not a node of this lab")
+    try:
+        return _diag.tables(netns_name(tag, node, topology=topology))
+    except FileNotFoundError as exc:
+        raise EngineError(f"{node}: not deployed") from exc
 
 
-def run_in(tag: str, node: str, argv: list[str]) -> int:
-    """Run argv inside the node's namespace (no shell), inheriting stdio; return its exit code."""
-    raise NotImplementedError
+def run_in(tag: str, node: str, argv: list[str], *, topology: Any | None = None) -> int:
+    """Run argv inside the node's namespace (no shell), inheriting stdio; return its exit code.
+    Pass `topology` so that a bridge node runs in the lab's host namespace."""
+    return _diag.run_in(netns_name(tag, node, topology=topology), list(argv))
 
 
 def export_shell(topology: Any, tag: str) -> str:
     """A bash script of ip/iptables/sysctl commands that builds the same lab by hand."""
-    raise NotImplementedError
+    return _export.export_shell(topology, _tag(tag))
 
 
-def netns_name(tag: str, node: str, topology: Any | None = None) -> str:
+def netns_name(tag: str, node: str, *, topology: Any | None = None) -> str:
     """The namespace a node lives in: nd-<tag>-<node> (bridges live in the lab's host: nd-<tag>-host).
     Without `topology` a bridge cannot be told apart, so pass it for bridge nodes."""
     if msg := _fields.check_tag(tag):
@@ -131,4 +246,4 @@ def netns_name(tag: str, node: str, topology: Any | None = None) -> str:
 
 def deployed_tags() -> set[str]:
     """Tags of every deployment with at least one `nd-<tag>-*` namespace on this machine (for orphans)."""
-    raise NotImplementedError
+    return {m.group(1) for n in _nsutil.listing() if (m := _TAG_NS_RE.fullmatch(n))}

@@ -116,10 +116,10 @@ class Reader:
         routes = tuple(r for i, x in enumerate(self.array(obj, "routes", f"{path}.routes"))
                        if (r := self.route(x, f"{path}.routes[{i}]")) is not None)
         addresses = self.addresses(self.array(obj, "addresses", f"{path}.addresses"), f"{path}.addresses")
-        nat = tuple(r for i, x in enumerate(self.array(obj, "nat", f"{path}.nat"))
-                    if (r := self.nat(x, f"{path}.nat[{i}]")) is not None)
-        fwd = tuple(r for i, x in enumerate(self.array(obj, "port_forwards", f"{path}.port_forwards"))
-                    if (r := self.forward(x, f"{path}.port_forwards[{i}]")) is not None)
+        nat = tuple(n for i, x in enumerate(self.array(obj, "nat", f"{path}.nat"))
+                    if (n := self.nat(x, f"{path}.nat[{i}]")) is not None)
+        fwd = tuple(f for i, x in enumerate(self.array(obj, "port_forwards", f"{path}.port_forwards"))
+                    if (f := self.forward(x, f"{path}.port_forwards[{i}]")) is not None)
         if name is None or kind is None:
             return None
         return Node(name=name, kind=kind, forwarding=forwarding, routes=routes, addresses=addresses,

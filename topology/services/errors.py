@@ -41,6 +41,12 @@ class WorkerTimeout(ServiceError):
     status = 504
 
 
+class WorkerFailed(ServiceError):
+    """The worker ran the job and it failed; the detail is the job's error."""
+
+    status = 502
+
+
 @dataclass(frozen=True)
 class FieldError:
     path: str

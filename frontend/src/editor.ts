@@ -1,0 +1,434 @@
+// The editor: the model, the canvas and the side panel kept in step; undo/redo, palette, keyboard,
+// saving with the version number (409: reload theirs or overwrite), import/export.
+
+import type cytoscape from "cytoscape";
+import { api, ApiError } from "./api";
+import { download, h } from "./dom";
+import { autoLayout, createCanvas, fitCheap, readPositions, syncCanvas, type Canvas, type Status } from "./graph";
+import { History, Model } from "./model";
+import { Panel, type PanelHost } from "./panel";
+import type { Shell } from "./shell";
+import { selectTabByKey } from "./shell";
+import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
+import { canEdit } from "./types";
+
+export class Editor implements PanelHost {
+  model = new Model();
+  errors: FieldError[] = [];
+  readOnly: boolean;
+  version = 0;
+  lab: LabInfo | null = null;
+  status = new Map<string, Status>();
+  canvas: Canvas;
+  cy: cytoscape.Core;
+  private history = new History();
+  private panel: Panel;
+  private saved = "";
+  private pendingSnapshot: string | null = null;
+  private grabSnapshot: string | null = null;
+  onChange: () => void = () => {};
+  onLoaded: () => void = () => {};
+
+  constructor(
+    private shell: Shell,
+    private labId: number,
+    role: Role,
+  ) {
+    this.readOnly = !canEdit(role);
+    this.canvas = createCanvas(shell.canvas, (a, b) => this.connect(a, b));
+    this.cy = this.canvas.cy;
+    if (this.readOnly) {
+      this.canvas.eh.disable();
+      this.cy.autoungrabify(true);
+    }
+    this.panel = new Panel(shell.panel, this);
+    this.cy.on("select unselect", () => this.schedulePanel());
+    this.cy.on("grab", "node", () => {
+      this.grabSnapshot = this.snapshot();
+    });
+    this.cy.on("dragfree", "node", () => {
+      if (this.grabSnapshot) this.history.record(this.grabSnapshot);
+      this.grabSnapshot = null;
+      readPositions(this.cy, this.model);
+      this.changed();
+    });
+    this.wireToolbar();
+    if (!this.readOnly) {
+      this.wirePalette();
+      this.wireKeyboard();
+    }
+  }
+
+  // ----- loading and saving ------------------------------------------------------------------------
+
+  async load(): Promise<void> {
+    const lab = await api.lab(this.labId);
+    this.lab = lab;
+    this.shell.title.textContent = lab.name;
+    document.title = `${lab.name} · NetDesigner`;
+    this.replaceDoc(lab.topology, lab.version, true);
+    this.onLoaded();
+  }
+
+  /** Shows a document (from the server or the history) and remembers it as the saved state. */
+  replaceDoc(doc: TopologyDoc, version: number, fit: boolean): void {
+    this.model = Model.fromDoc(doc);
+    this.version = version;
+    this.errors = [];
+    this.history.clear();
+    this.redraw(fit);
+    this.saved = this.snapshot();
+    this.changed();
+  }
+
+  snapshot(): string {
+    readPositions(this.cy, this.model);
+    return JSON.stringify(this.model.toDoc());
+  }
+
+  get dirty(): boolean {
+    return this.snapshot() !== this.saved;
+  }
+
+  /** The save in flight, if any: a topology.updated for our own save can arrive before its answer. */
+  inflight: Promise<boolean> | null = null;
+
+  async save(overwrite = false): Promise<boolean> {
+    if (this.readOnly) return false;
+    const run = this.doSave(overwrite);
+    this.inflight = run;
+    try {
+      return await run;
+    } finally {
+      if (this.inflight === run) this.inflight = null;
+    }
+  }
+
+  private async doSave(overwrite: boolean): Promise<boolean> {
+    const doc = JSON.parse(this.snapshot()) as TopologyDoc;
+    this.say("Saving…");
+    let version = this.version;
+    if (overwrite) version = (await api.lab(this.labId)).version;
+    try {
+      const res = await api.save(this.labId, version, doc);
+      this.version = res.version;
+      this.saved = JSON.stringify(doc);
+      this.errors = [];
+      this.hideBanner();
+      this.say(`Saved as version ${res.version}`);
+      this.changed();
+      this.renderPanel();
+      return true;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 422) {
+        this.errors = e.fieldErrors;
+        this.say(`Not saved: ${this.errors.length} problem(s), shown next to their fields`);
+        this.markErrors();
+        const first = this.errors.map((x) => this.model.itemForPath(x.path)).find(Boolean);
+        if (first) this.select(first);
+        else this.renderPanel();
+        selectTabByKey("panel");
+      } else if (e instanceof ApiError && e.status === 409) {
+        this.say("Not saved: someone else saved a newer version");
+        this.showBanner("Someone else saved this lab since you loaded it.", [
+          ["Reload theirs (drop my changes)", () => void this.load().then(() => this.hideBanner())],
+          ["Overwrite with mine", () => void this.save(true)],
+        ]);
+      } else {
+        this.say(`Not saved: ${(e as Error).message}`);
+      }
+      return false;
+    }
+  }
+
+  // ----- editing ---------------------------------------------------------------------------------
+
+  beginEdit(): void {
+    this.pendingSnapshot = this.snapshot();
+    this.history.record(this.pendingSnapshot);
+  }
+
+  edited(redrawPanel: boolean): void {
+    this.redraw(false);
+    if (redrawPanel) this.renderPanel();
+    this.changed();
+  }
+
+  select(id: string | null): void {
+    this.cy.elements(":selected").unselect();
+    if (id) {
+      const el = this.cy.getElementById(id);
+      el.select();
+      if (el.isNode() && !el.renderedBoundingBox().x1) this.cy.center(el);
+    }
+    this.renderPanel();
+  }
+
+  addNode(kind: NodeKind, pos: { x: number; y: number }): void {
+    this.beginEdit();
+    const item = this.model.addNode(kind, pos);
+    this.redraw(false);
+    this.select(item.id);
+    this.changed();
+    this.say(`Added ${kind} ${item.spec.name}`);
+  }
+
+  private connect(a: string, b: string): void {
+    this.beginEdit();
+    const link = this.model.addLink(a, b);
+    this.redraw(false);
+    if (link) {
+      this.select(link.id);
+      this.say(`Cable ${link.spec.a.node} ⟷ ${link.spec.b.node}: ${link.spec.a.interface} / ${link.spec.b.interface}`);
+    }
+    this.changed();
+  }
+
+  deleteSelection(): void {
+    const ids = new Set(this.cy.elements(":selected").map((e) => e.id()));
+    if (!ids.size) return;
+    this.beginEdit();
+    this.model.remove(ids);
+    this.redraw(false);
+    this.renderPanel();
+    this.changed();
+    this.say(`Deleted ${ids.size} item(s)`);
+  }
+
+  undo(): void {
+    const prev = this.history.undo(this.snapshot());
+    if (prev) this.restoreSnapshot(prev);
+  }
+
+  redo(): void {
+    const next = this.history.redo(this.snapshot());
+    if (next) this.restoreSnapshot(next);
+  }
+
+  private restoreSnapshot(s: string): void {
+    this.model = Model.fromDoc(JSON.parse(s) as TopologyDoc);
+    this.redraw(false);
+    this.renderPanel();
+    this.changed();
+  }
+
+  // ----- drawing ---------------------------------------------------------------------------------
+
+  redraw(fit: boolean): void {
+    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300);
+    const placed = new Set(this.model.nodes.filter((n) => n.pos).map((n) => n.id));
+    const missing = this.cy.nodes().filter((n) => !placed.has(n.id()));
+    if (missing.nonempty()) {
+      if (missing.length === this.cy.nodes().length) autoLayout(this.cy);
+      else missing.forEach((n, i) => void n.position({ x: 60 + (i % 10) * 110, y: -120 - Math.floor(i / 10) * 90 }));
+      readPositions(this.cy, this.model);
+    }
+    this.markErrors();
+    if (fit) fitCheap(this.cy);
+  }
+
+  setStatus(status: Map<string, Status>): void {
+    const key = (m: Map<string, Status>) => [...m].map(([k, v]) => `${k}=${v}`).join(",");
+    if (key(status) === key(this.status)) return;
+    this.status = status;
+    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300);
+  }
+
+  private markErrors(): void {
+    this.cy.elements(".has-error").removeClass("has-error");
+    for (const e of this.errors) {
+      const id = this.model.itemForPath(e.path);
+      if (id) this.cy.getElementById(id).addClass("has-error");
+    }
+  }
+
+  private panelQueued = false;
+  private schedulePanel(): void {
+    if (this.panelQueued) return;
+    this.panelQueued = true;
+    requestAnimationFrame(() => {
+      this.panelQueued = false;
+      this.renderPanel();
+    });
+  }
+
+  renderPanel(): void {
+    const sel = this.cy.elements(":selected").map((e) => e.id());
+    this.panel.render(sel);
+  }
+
+  changed(): void {
+    const dirty = this.dirty;
+    this.shell.emptyHint.hidden = this.model.nodes.length > 0;
+    this.shell.version.textContent = `version ${this.version}`;
+    this.shell.saveState.textContent = this.readOnly ? "read only" : dirty ? "● unsaved changes" : "saved";
+    this.shell.saveState.classList.toggle("dirty", dirty);
+    const b = this.shell.buttons;
+    if (b.undo) b.undo.disabled = !this.history.canUndo;
+    if (b.redo) b.redo.disabled = !this.history.canRedo;
+    this.onChange();
+  }
+
+  // ----- chrome ----------------------------------------------------------------------------------
+
+  say(text: string): void {
+    this.shell.status.textContent = text;
+  }
+
+  showBanner(text: string, actions: [string, () => void][]): void {
+    const bn = this.shell.banner;
+    bn.replaceChildren(
+      h("span", { text }),
+      ...actions.map(([label, fn]) => h("button", { type: "button", onclick: fn, text: label })),
+    );
+    bn.hidden = false;
+  }
+
+  hideBanner(): void {
+    this.shell.banner.hidden = true;
+  }
+
+  private wireToolbar(): void {
+    const b = this.shell.buttons;
+    b.undo?.addEventListener("click", () => this.undo());
+    b.redo?.addEventListener("click", () => this.redo());
+    b.delete?.addEventListener("click", () => this.deleteSelection());
+    b.cable?.addEventListener("click", () => this.toggleCable());
+    b.layout.addEventListener("click", () => {
+      if (!this.readOnly) this.history.record(this.snapshot());
+      autoLayout(this.cy);
+      readPositions(this.cy, this.model);
+      fitCheap(this.cy);
+      this.changed();
+    });
+    b.fit.addEventListener("click", () => fitCheap(this.cy));
+    b.save?.addEventListener("click", () => void this.save());
+    b["export-json"].addEventListener("click", () =>
+      download(`${this.model.name || "lab"}.json`, JSON.stringify(JSON.parse(this.snapshot()), null, 2) + "\n", "application/json"),
+    );
+    b["export-sh"].addEventListener("click", async () => {
+      try {
+        const text = await api.exportText(this.labId, "sh");
+        download(`${this.model.name || "lab"}.sh`, text, "text/x-shellscript");
+        this.say("Exported the saved version as a shell script");
+      } catch (e) {
+        this.say(`Export failed: ${(e as Error).message}`);
+      }
+    });
+    b.import?.addEventListener("click", () => this.shell.fileInput.click());
+    this.shell.fileInput.addEventListener("change", async () => {
+      const file = this.shell.fileInput.files?.[0];
+      if (!file) return;
+      try {
+        const doc = JSON.parse(await file.text()) as TopologyDoc;
+        if (!doc || !Array.isArray(doc.nodes)) throw new Error("not a netdesigner/v1 document");
+        this.beginEdit();
+        this.model = Model.fromDoc(doc);
+        this.redraw(true);
+        this.renderPanel();
+        this.changed();
+        this.say(`Imported ${file.name}: save to keep it`);
+      } catch (e) {
+        this.say(`Import failed: ${(e as Error).message}`);
+      }
+      this.shell.fileInput.value = "";
+    });
+  }
+
+  private cableOn = false;
+  toggleCable(on = !this.cableOn): void {
+    this.cableOn = on;
+    if (on) this.canvas.eh.enableDrawMode();
+    else this.canvas.eh.disableDrawMode();
+    this.shell.buttons.cable?.setAttribute("aria-pressed", String(on));
+    this.shell.canvas.classList.toggle("cable-mode", on);
+    this.say(on ? "Cable tool: drag from one node to another (C or Esc to stop)" : "Select tool");
+  }
+
+  /** Palette: pointer-drag a kind onto the canvas, or click it to add near the middle of the view. */
+  private wirePalette(): void {
+    const palette = this.shell.palette;
+    if (!palette) return;
+    palette.querySelectorAll<HTMLButtonElement>(".palette-item").forEach((item) => {
+      const kind = item.dataset.kind as NodeKind;
+      item.addEventListener("pointerdown", (down) => {
+        if (down.button !== 0) return;
+        down.preventDefault();
+        let ghost: HTMLElement | null = null;
+        const move = (ev: PointerEvent) => {
+          if (!ghost && Math.hypot(ev.clientX - down.clientX, ev.clientY - down.clientY) > 6) {
+            ghost = h("div", { class: `drag-ghost kind-${kind}`, text: kind });
+            document.body.append(ghost);
+          }
+          if (ghost) ghost.style.transform = `translate(${ev.clientX - 30}px, ${ev.clientY - 15}px)`;
+        };
+        const up = (ev: PointerEvent) => {
+          window.removeEventListener("pointermove", move);
+          window.removeEventListener("pointerup", up);
+          if (!ghost) {
+            this.addNode(kind, this.freeSpot());
+            return;
+          }
+          ghost.remove();
+          const r = this.shell.canvas.getBoundingClientRect();
+          if (ev.clientX >= r.left && ev.clientX <= r.right && ev.clientY >= r.top && ev.clientY <= r.bottom) {
+            const pan = this.cy.pan();
+            const zoom = this.cy.zoom();
+            this.addNode(kind, { x: (ev.clientX - r.left - pan.x) / zoom, y: (ev.clientY - r.top - pan.y) / zoom });
+          }
+        };
+        window.addEventListener("pointermove", move);
+        window.addEventListener("pointerup", up);
+      });
+      item.addEventListener("keydown", (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          this.addNode(kind, this.freeSpot());
+        }
+      });
+    });
+  }
+
+  /** A spot near the view's centre not covered by another node. */
+  private freeSpot(): { x: number; y: number } {
+    const ext = this.cy.extent();
+    const c = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
+    for (let i = 0; i < 200; i++) {
+      const p = { x: c.x + ((i % 5) - 2) * 120, y: c.y + (Math.floor(i / 5) % 5 - 2) * 90 };
+      const taken = this.cy.nodes().toArray().some((n) => {
+        const q = (n as cytoscape.NodeSingular).position();
+        return Math.abs(q.x - p.x) < 90 && Math.abs(q.y - p.y) < 60;
+      });
+      if (!taken) return p;
+    }
+    return c;
+  }
+
+  private wireKeyboard(): void {
+    document.addEventListener("keydown", (ev) => {
+      const t = ev.target as HTMLElement;
+      const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
+      const mod = ev.ctrlKey || ev.metaKey;
+      if (mod && ev.key.toLowerCase() === "s") {
+        ev.preventDefault();
+        void this.save();
+      } else if (typing) {
+        return;
+      } else if (mod && ev.key.toLowerCase() === "z") {
+        ev.preventDefault();
+        if (ev.shiftKey) this.redo();
+        else this.undo();
+      } else if (mod && ev.key.toLowerCase() === "y") {
+        ev.preventDefault();
+        this.redo();
+      } else if (ev.key === "Delete" || ev.key === "Backspace") {
+        this.deleteSelection();
+      } else if (ev.key === "c" && !mod) {
+        this.toggleCable();
+      } else if (ev.key === "Escape") {
+        this.toggleCable(false);
+        this.select(null);
+      }
+    });
+  }
+}

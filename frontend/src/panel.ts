@@ -1,0 +1,307 @@
+// The side panel: edits the selected node or cable. Every input carries the document path it edits
+// (`links[0].a.addresses`), so a 422 error's path finds its input and is shown right under it.
+
+import { fieldId, h } from "./dom";
+import type { Model } from "./model";
+import { validName } from "./model";
+import type { Endpoint, FieldError, LinkSpec, Nat, NodeSpec, PortForward, Route } from "./types";
+
+export interface PanelHost {
+  model: Model;
+  readOnly: boolean;
+  errors: FieldError[];
+  beginEdit(): void; // before the first change of an input: snapshot for undo
+  edited(redrawPanel: boolean): void; // after a change: redraw the canvas (and the panel)
+  select(id: string | null): void;
+}
+
+function splitList(v: string): string[] {
+  return v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Errors for an input: its own path or anything under it. */
+function errorsFor(errors: FieldError[], path: string): FieldError[] {
+  return errors.filter((e) => e.path === path || e.path.startsWith(`${path}.`) || e.path.startsWith(`${path}[`));
+}
+
+export class Panel {
+  private claimed = new Set<string>();
+
+  constructor(
+    private root: HTMLElement,
+    private host: PanelHost,
+  ) {}
+
+  render(selected: string[]): void {
+    this.claimed.clear();
+    const body: HTMLElement[] = [];
+    const { model } = this.host;
+    if (selected.length === 1) {
+      const node = model.node(selected[0]);
+      const link = model.link(selected[0]);
+      if (node) body.push(this.nodeForm(model.pathOf(node.id) ?? "", node.id, node.spec));
+      else if (link) body.push(this.linkForm(model.pathOf(link.id) ?? "", link.spec));
+    } else if (selected.length > 1) {
+      body.push(h("p", { class: "muted", text: `${selected.length} items selected. Delete removes them all.` }));
+    } else {
+      body.push(this.labForm());
+    }
+    const rest = this.host.errors.filter((e) => !this.claimed.has(e.path));
+    const summary = rest.length
+      ? h(
+          "div",
+          { class: "error-summary", role: "alert" },
+          h("strong", { text: `${this.host.errors.length} problem(s) in the document` }),
+          h(
+            "ul",
+            {},
+            ...rest.map((e) => {
+              const target = model.itemForPath(e.path);
+              return h(
+                "li",
+                {},
+                target
+                  ? h("button", { type: "button", class: "linklike", onclick: () => this.host.select(target), text: e.path })
+                  : h("code", { text: e.path }),
+                `: ${e.message}`,
+              );
+            }),
+          ),
+        )
+      : null;
+    this.root.replaceChildren(...(summary ? [summary] : []), ...body);
+  }
+
+  // ----- building blocks -------------------------------------------------------------------------
+
+  private field(label: string, path: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
+    const id = fieldId();
+    input.id = id;
+    input.dataset.path = path;
+    const errs = errorsFor(this.host.errors, path);
+    errs.forEach((e) => this.claimed.add(e.path));
+    const errEl = errs.length ? h("p", { class: "field-error", id: `${id}-err`, text: errs.map((e) => e.message).join("; ") }) : null;
+    if (errEl) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", `${id}-err`);
+    }
+    if (this.host.readOnly) input.disabled = true;
+    const isCheck = input instanceof HTMLInputElement && input.type === "checkbox";
+    return h(
+      "div",
+      { class: `field${isCheck ? " check" : ""}${errEl ? " invalid" : ""}` },
+      isCheck ? input : null,
+      h("label", { for: id, text: label }),
+      isCheck ? null : input,
+      hint ? h("small", { class: "muted", text: hint }) : null,
+      errEl,
+    );
+  }
+
+  private text(value: string, onValue: (v: string) => void, placeholder = "", redraw = false): HTMLInputElement {
+    const input = h("input", { type: "text", value, placeholder, autocomplete: "off", spellcheck: "false" });
+    this.wire(input, () => onValue(input.value), redraw);
+    return input;
+  }
+
+  private wire(input: HTMLInputElement | HTMLSelectElement, apply: () => void, redraw: boolean): void {
+    let started = false;
+    const begin = () => {
+      if (!started) {
+        started = true;
+        this.host.beginEdit();
+      }
+    };
+    input.addEventListener("input", () => {
+      begin();
+      apply();
+      this.host.edited(false);
+    });
+    input.addEventListener("change", () => {
+      begin();
+      apply();
+      started = false;
+      this.host.edited(redraw);
+    });
+  }
+
+  private check(value: boolean, onValue: (v: boolean) => void): HTMLInputElement {
+    const input = h("input", { type: "checkbox" });
+    input.checked = value;
+    this.wire(input, () => onValue(input.checked), true);
+    return input;
+  }
+
+  private section(title: string, ...children: (HTMLElement | null)[]): HTMLElement {
+    return h("fieldset", {}, h("legend", { text: title }), ...children);
+  }
+
+  private listEditor<T extends object>(
+    title: string,
+    path: string,
+    rows: T[],
+    columns: { key: keyof T & string; label: string; placeholder: string; number?: boolean }[],
+    make: () => T,
+    setRows: (rows: T[]) => void,
+  ): HTMLElement {
+    const items = rows.map((row, i) => {
+      const rowPath = `${path}[${i}]`;
+      const fields = columns.map((c) => {
+        const raw = row[c.key];
+        const input = this.text(raw === undefined ? "" : String(raw), (v) => {
+          const r = row as Record<string, unknown>;
+          if (v.trim() === "") delete r[c.key];
+          else r[c.key] = c.number && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v.trim();
+        }, c.placeholder);
+        return this.field(c.label, `${rowPath}.${c.key}`, input);
+      });
+      const rowErrs = this.host.errors.filter((e) => e.path === rowPath);
+      rowErrs.forEach((e) => this.claimed.add(e.path));
+      return h(
+        "div",
+        { class: "list-row" },
+        ...fields,
+        rowErrs.length ? h("p", { class: "field-error", text: rowErrs.map((e) => e.message).join("; ") }) : null,
+        this.host.readOnly
+          ? null
+          : h("button", {
+              type: "button",
+              class: "small danger",
+              "aria-label": `Remove ${title.toLowerCase()} ${i + 1}`,
+              text: "Remove",
+              onclick: () => {
+                this.host.beginEdit();
+                setRows(rows.filter((_, j) => j !== i));
+                this.host.edited(true);
+              },
+            }),
+      );
+    });
+    const listErrs = this.host.errors.filter((e) => e.path === path);
+    listErrs.forEach((e) => this.claimed.add(e.path));
+    return this.section(
+      title,
+      ...items,
+      listErrs.length ? h("p", { class: "field-error", text: listErrs.map((e) => e.message).join("; ") }) : null,
+      this.host.readOnly
+        ? null
+        : h("button", {
+            type: "button",
+            class: "small",
+            text: `Add ${title.toLowerCase().replace(/s$/, "")}`,
+            onclick: () => {
+              this.host.beginEdit();
+              setRows([...rows, make()]);
+              this.host.edited(true);
+            },
+          }),
+    );
+  }
+
+  // ----- forms ---------------------------------------------------------------------------------------
+
+  private labForm(): HTMLElement {
+    const m = this.host.model;
+    return h(
+      "div",
+      { class: "form" },
+      h("h2", { text: "Lab" }),
+      this.field("Document name", "name", this.text(m.name, (v) => (m.name = v))),
+      this.field("Description", "description", this.text(m.description ?? "", (v) => (m.description = v || undefined))),
+      h("p", {
+        class: "muted",
+        text: this.host.readOnly
+          ? "Read only: your role lets you look, not edit."
+          : "Add nodes from the palette, then use the Cable tool (C) and drag from one node to another. Select a node or cable to edit it.",
+      }),
+    );
+  }
+
+  private nodeForm(path: string, id: string, spec: NodeSpec): HTMLElement {
+    const nameInput = this.text(spec.name, (v) => {
+      const name = v.trim();
+      this.host.model.renameNode(id, name);
+      nameInput.toggleAttribute("aria-invalid", !validName(name));
+    });
+    const parts: (HTMLElement | null)[] = [
+      h("h2", {}, `${spec.kind[0].toUpperCase()}${spec.kind.slice(1)} `, h("span", { class: "muted", text: spec.name })),
+      this.field("Name", `${path}.name`, nameInput, "a-z, 0-9, - and _; starts with a letter"),
+    ];
+    if (spec.kind !== "bridge") {
+      parts.push(this.field("IP forwarding", `${path}.forwarding`, this.check(spec.forwarding ?? spec.kind === "host", (v) => (spec.forwarding = v))));
+    }
+    if (spec.kind === "bridge") {
+      parts.push(
+        this.field(
+          "Bridge addresses (host side)",
+          `${path}.addresses`,
+          this.text((spec.addresses ?? []).join(", "), (v) => (spec.addresses = splitList(v)), "192.168.15.5/24"),
+          "CIDR, comma-separated",
+        ),
+      );
+    } else {
+      parts.push(
+        this.listEditor<Route>("Routes", `${path}.routes`, spec.routes ?? [], [
+          { key: "to", label: "To", placeholder: "default or 10.0.0.0/24" },
+          { key: "via", label: "Via", placeholder: "192.168.15.5" },
+          { key: "dev", label: "Device", placeholder: "veth-red" },
+        ], () => ({ to: "default" }), (rows) => (spec.routes = rows)),
+      );
+      const natOk = spec.kind === "host" || spec.forwarding;
+      if (natOk || (spec.nat?.length ?? 0) > 0 || (spec.port_forwards?.length ?? 0) > 0) {
+        parts.push(
+          this.listEditor<Nat>("NAT rules", `${path}.nat`, spec.nat ?? [], [
+            { key: "source", label: "Source", placeholder: "192.168.15.0/24" },
+            { key: "out_interface", label: "Out interface", placeholder: "eth0" },
+          ], () => ({ action: "masquerade" as const }), (rows) => (spec.nat = rows)),
+          this.listEditor<PortForward>("Port forwards", `${path}.port_forwards`, spec.port_forwards ?? [], [
+            { key: "protocol", label: "Protocol", placeholder: "tcp" },
+            { key: "port", label: "Port", placeholder: "8080", number: true },
+            { key: "to", label: "To address", placeholder: "192.168.15.2" },
+            { key: "to_port", label: "To port", placeholder: "80", number: true },
+            { key: "in_interface", label: "In interface", placeholder: "eth0" },
+          ], () => ({ protocol: "tcp" as const, port: 8080, to: "" }), (rows) => (spec.port_forwards = rows)),
+        );
+      } else {
+        parts.push(h("p", { class: "muted", text: "Turn on IP forwarding to add NAT rules and port forwards." }));
+      }
+    }
+    return h("div", { class: "form" }, ...parts);
+  }
+
+  private endForm(path: string, label: string, end: Endpoint): HTMLElement {
+    const onBridge = this.host.model.nodeByName(end.node)?.spec.kind === "bridge";
+    return this.section(
+      `${label}: ${end.node}${onBridge ? " (bridge port)" : ""}`,
+      this.field(`Interface on ${end.node}`, `${path}.interface`, this.text(end.interface, (v) => (end.interface = v.trim()), "", true), "at most 15 bytes"),
+      onBridge
+        ? h("p", { class: "muted", text: "Bridge ports take no address: address the bridge instead." })
+        : this.field(
+            `Addresses of ${end.interface || "this end"}`,
+            `${path}.addresses`,
+            this.text((end.addresses ?? []).join(", "), (v) => (end.addresses = splitList(v)), "192.168.15.1/24"),
+            "CIDR, comma-separated",
+          ),
+      this.field(`MAC of ${end.interface || "this end"}`, `${path}.mac`, this.text(end.mac ?? "", (v) => (end.mac = v.trim() || undefined), "optional, aa:bb:cc:dd:ee:ff")),
+    );
+  }
+
+  private linkForm(path: string, spec: LinkSpec): HTMLElement {
+    const mtu = this.text(spec.mtu === undefined ? "" : String(spec.mtu), (v) => {
+      const t = v.trim();
+      if (!t) delete spec.mtu;
+      else spec.mtu = /^\d+$/.test(t) ? Number(t) : (t as unknown as number);
+    }, "1500");
+    return h(
+      "div",
+      { class: "form" },
+      h("h2", {}, "Cable ", h("span", { class: "muted", text: `${spec.a.node} ⟷ ${spec.b.node}` })),
+      this.endForm(`${path}.a`, "End A", spec.a),
+      this.endForm(`${path}.b`, "End B", spec.b),
+      this.field("MTU", `${path}.mtu`, mtu),
+    );
+  }
+}

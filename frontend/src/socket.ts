@@ -1,0 +1,43 @@
+// The lab's websocket: typed messages in, reconnects with backoff when the connection drops.
+
+import { parseMessage, type ServerMessage } from "./protocol";
+
+export class LabSocket {
+  private ws: WebSocket | null = null;
+  private retry = 500;
+  private closed = false;
+
+  constructor(
+    private path: string,
+    private onMessage: (m: ServerMessage) => void,
+    private onState: (connected: boolean) => void,
+  ) {}
+
+  open(): void {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}${this.path}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retry = 500;
+      this.onState(true);
+    };
+    ws.onmessage = (ev) => {
+      const msg = parseMessage(String(ev.data));
+      if (msg) this.onMessage(msg);
+    };
+    ws.onclose = () => {
+      this.onState(false);
+      if (this.closed) return;
+      setTimeout(() => this.open(), this.retry);
+      this.retry = Math.min(this.retry * 2, 10000);
+    };
+    ws.onerror = () => {
+      /* onclose follows and reconnects; nothing to log (keeps the console clean) */
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+}

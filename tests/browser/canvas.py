@@ -1,0 +1,69 @@
+"""Driving the canvas with the mouse, as a person would: palette drags, cable drags, clicks.
+
+Only positions are read from the page (where Cytoscape drew a node); every change goes through
+real mouse and keyboard events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def canvas_box(page: Any) -> dict[str, float]:
+    box = page.locator("#cy").bounding_box()
+    assert box is not None
+    return box  # type: ignore[no-any-return]
+
+
+def node_point(page: Any, name: str) -> tuple[float, float]:
+    """The page coordinates of a drawn node's centre."""
+    pos = page.evaluate(
+        """(name) => {
+            const cy = window.netdesigner.cy;
+            const n = cy.nodes().filter((x) => x.data('name') === name)[0];
+            if (!n) return null;
+            const r = document.getElementById('cy').getBoundingClientRect();
+            const p = n.renderedPosition();
+            return [r.left + p.x, r.top + p.y];
+        }""",
+        name,
+    )
+    assert pos is not None, f"node {name} is not drawn"
+    return pos[0], pos[1]
+
+
+def node_names(page: Any) -> list[str]:
+    return page.evaluate("() => window.netdesigner.cy.nodes().map((n) => n.data('name'))")  # type: ignore[no-any-return]
+
+
+def drag_from_palette(page: Any, kind: str, x: float, y: float) -> None:
+    """Press on the palette item, move onto the canvas, release."""
+    item = page.locator(f".palette-item[data-kind={kind}]")
+    box = item.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+
+
+def drag_cable(page: Any, source: str, target: str) -> None:
+    """With the Cable tool on: press on the source node, drag onto the target, hover, release."""
+    sx, sy = node_point(page, source)
+    tx, ty = node_point(page, target)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    page.mouse.move((sx + tx) / 2, (sy + ty) / 2, steps=8)
+    page.mouse.move(tx, ty, steps=8)
+    page.wait_for_timeout(250)  # edgehandles snaps to the target at 15 Hz
+    page.mouse.move(tx + 2, ty + 1, steps=2)
+    page.wait_for_timeout(150)
+    page.mouse.up()
+
+
+def click_node(page: Any, name: str) -> None:
+    x, y = node_point(page, name)
+    page.mouse.click(x, y)
+
+
+def tab(page: Any, name: str) -> None:
+    page.get_by_role("tab", name=name).click()

@@ -1,0 +1,65 @@
+"""Editing details: a 422 from the server lands next to the field its path names; undo/redo with the
+keyboard; delete; Plan lists commands before anything is applied."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.canvas import node_names, node_point
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
+
+PAIR = {
+    "format": "netdesigner/v1",
+    "name": "pair",
+    "nodes": [{"name": "red", "kind": "namespace"}, {"name": "blue", "kind": "namespace"}],
+    "links": [{"a": {"node": "red", "interface": "veth-red", "addresses": ["10.9.0.1/24"]},
+               "b": {"node": "blue", "interface": "veth-blue", "addresses": ["10.9.0.2/24"]}}],
+    "layout": {"red": {"x": 100, "y": 200}, "blue": {"x": 400, "y": 200}},
+}
+
+
+def test_server_errors_show_next_to_their_field_and_undo_redo(stack, user_page, make_lab, users):
+    alice = users("alice")
+    lab = make_lab(alice, name="errors", document=PAIR)
+    ui = user_page(alice)
+    ui.allow_status(422)
+    ui.open_lab(lab.pk)
+    page = ui.page
+
+    # Select the cable by clicking its middle, type a network address (invalid) and save.
+    (rx, ry), (bx, by) = node_point(page, "red"), node_point(page, "blue")
+    page.mouse.click((rx + bx) / 2, (ry + by) / 2)
+    field = page.get_by_label("Addresses of veth-red")
+    field.fill("10.9.0.0/24")
+    page.get_by_role("button", name="Save", exact=True).click()
+    field = page.get_by_label("Addresses of veth-red")
+    page.wait_for_function("() => document.querySelector('.field-error') !== null")
+    assert field.get_attribute("aria-invalid") == "true"
+    error_id = field.get_attribute("aria-describedby")
+    message = page.locator(f"#{error_id}").text_content()
+    assert message, "the error sits under its field"
+    assert page.locator("[data-testid=version]").text_content() == "version 1"
+    assert "problem" in page.locator(".statusbar").text_content()
+
+    # Fix it and save: the error goes away.
+    field.fill("10.9.0.3/24")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent === 'version 2'")
+    assert page.locator(".field-error").count() == 0
+
+    # Undo / redo with the keyboard, delete with the Delete key.
+    page.get_by_role("button", name="Add Host").click()
+    assert "host" in node_names(page)
+    page.locator("#cy").click(position={"x": 5, "y": 5})  # focus the canvas, clear the selection
+    page.keyboard.press("Control+z")
+    assert "host" not in node_names(page)
+    page.keyboard.press("Control+Shift+Z")
+    assert "host" in node_names(page)
+    x, y = node_point(page, "host")
+    page.mouse.click(x, y)
+    page.keyboard.press("Delete")
+    assert "host" not in node_names(page)
+    page.keyboard.press("Control+z")
+    assert "host" in node_names(page)
+    assert ui.errors == []

@@ -1,0 +1,109 @@
+"""Sharing a lab: a second browser (another user) sees a save appear without reloading, gets a choice
+when it has unsaved edits, and a stale save gets the 409 choice; a viewer sees no edit controls."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.canvas import node_names, tab
+
+pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
+
+PAIR = {
+    "format": "netdesigner/v1",
+    "name": "pair",
+    "nodes": [{"name": "red", "kind": "namespace"}, {"name": "blue", "kind": "namespace"}],
+    "links": [{"a": {"node": "red", "interface": "veth-red", "addresses": ["10.9.0.1/24"]},
+               "b": {"node": "blue", "interface": "veth-blue", "addresses": ["10.9.0.2/24"]}}],
+    "layout": {"red": {"x": 100, "y": 200}, "blue": {"x": 400, "y": 200}},
+}
+
+
+def version_is(page, n: int) -> None:
+    page.wait_for_function(f"() => document.querySelector('[data-testid=version]').textContent === 'version {n}'")
+
+
+def test_second_user_sees_a_save_appear(stack, user_page, make_lab, users):
+    alice, bob = users("alice"), users("bob")
+    lab = make_lab(alice, name="shared", document=PAIR, members={bob: "editor"})
+    a, b = user_page(alice), user_page(bob)
+    b.allow_status(409)  # bob's stale save, on purpose
+    a.open_lab(lab.pk)
+    b.open_lab(lab.pk)
+    a.page.locator(".presence li", has_text="bob").wait_for()
+    b.page.locator(".presence li", has_text="alice").wait_for()
+    assert b.page.locator(".presence li", has_text="bob (you)").count() == 1
+
+    # alice adds a node (click on the palette) and saves; bob's drawing follows without a reload.
+    a.page.get_by_role("button", name="Add Namespace").click()
+    assert "green" in node_names(a.page)
+    a.page.get_by_role("button", name="Save", exact=True).click()
+    version_is(a.page, 2)
+    version_is(b.page, 2)
+    assert sorted(node_names(b.page)) == ["blue", "green", "red"]
+    assert b.page.locator(".statusbar").text_content() == "Updated to version 2, saved by alice"
+
+    # bob has unsaved edits when alice saves again: he is asked, and takes hers.
+    b.page.get_by_role("button", name="Add Bridge").click()
+    a.page.get_by_role("button", name="Add External").click()
+    a.page.get_by_role("button", name="Save", exact=True).click()
+    version_is(a.page, 3)
+    banner = b.page.locator(".banner")
+    banner.get_by_text("alice saved version 3").wait_for()
+    banner.get_by_role("button", name="Load theirs (drop mine)").click()
+    version_is(b.page, 3)
+    assert sorted(node_names(b.page)) == ["blue", "green", "lan", "red"]
+
+    # bob keeps his edit on the next round, so his save is stale: 409, and he overwrites.
+    b.page.get_by_role("button", name="Add Bridge").click()
+    a.page.get_by_role("button", name="Undo").click()  # alice removes the external node
+    a.page.get_by_role("button", name="Save", exact=True).click()
+    version_is(a.page, 4)
+    b.page.locator(".banner").get_by_role("button", name="Keep mine (overwrite on save)").click()
+    b.page.get_by_role("button", name="Save", exact=True).click()
+    b.page.locator(".banner").get_by_text("Someone else saved this lab").wait_for()
+    b.page.get_by_role("button", name="Overwrite with mine").click()
+    version_is(b.page, 5)
+    version_is(a.page, 5)
+    assert "v-net-0" in node_names(a.page)
+    assert a.errors == [] and b.errors == []
+
+
+def test_viewer_sees_no_edit_controls(stack, user_page, make_lab, users):
+    alice, vic = users("alice"), users("vic")
+    lab = make_lab(alice, name="look", document=PAIR, members={vic: "viewer"})
+    v = user_page(vic)
+    v.open_lab(lab.pk)
+    page = v.page
+    page.get_by_text("Role: viewer").wait_for()
+    for name in ("Save", "Undo", "Redo", "Cable tool", "Delete", "Import JSON"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 0, name
+    assert page.locator(".palette").count() == 0
+    assert page.locator(".save-state").text_content() == "read only"
+    tab(page, "Deploy")
+    for name in ("Apply", "Destroy"):
+        assert page.get_by_role("button", name=name, exact=True).count() == 0, name
+    assert page.get_by_role("button", name="Plan").count() == 1
+    tab(page, "Watch")
+    assert page.get_by_role("button", name="Ping", exact=True).count() == 0
+    page.get_by_text("Pinging needs the operator role.").wait_for()
+    tab(page, "History")
+    page.locator(".versions li", has_text="v1").wait_for()
+    assert page.get_by_role("button", name="Restore version 1").count() == 0
+    # Selecting a node shows its fields, all read only; dragging does not move it.
+    tab(page, "Edit")
+    before = page.evaluate("() => window.netdesigner.cy.nodes()[0].position()")
+    x, y = page.evaluate(
+        """() => { const n = window.netdesigner.cy.nodes()[0]; const r = document.getElementById('cy').getBoundingClientRect();
+                   const p = n.renderedPosition(); return [r.left + p.x, r.top + p.y]; }"""
+    )
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 80, y + 60, steps=5)
+    page.mouse.up()
+    assert page.evaluate("() => window.netdesigner.cy.nodes()[0].position()") == before
+    page.mouse.click(x, y)
+    name_input = page.get_by_label("Name", exact=True)
+    name_input.wait_for()
+    assert name_input.is_disabled()
+    assert v.errors == []

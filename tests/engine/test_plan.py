@@ -1,0 +1,141 @@
+"""Pure planning: ordering, plan-after-apply is empty, a one-link change plans only that link, export."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from topology.engine import api
+from topology.engine.export import export_shell
+from topology.engine.plan import ORDER, Op, plan
+from topology.engine.state import State, as_observed, desired_state
+
+from .conftest import EXAMPLES, example
+
+NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
+
+
+def applied(desired: State) -> State:
+    """The observed state of a kernel where `desired` was applied (what the observer reads back)."""
+    return {ns: as_observed(want) for ns, want in desired.items()}
+
+
+def star(n: int) -> dict[str, Any]:
+    nodes = [{"name": "br0", "kind": "bridge"}] + [{"name": f"n{i}", "kind": "namespace"} for i in range(n)]
+    links = [{"a": {"node": "br0", "interface": f"p{i}"},
+              "b": {"node": f"n{i}", "interface": "eth0", "addresses": [f"10.200.{i // 250}.{i % 250 + 1}/16"]}}
+             for i in range(n)]
+    return {"format": "netdesigner/v1", "name": "star", "nodes": nodes, "links": links}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_first_plan_is_ordered_and_complete(name: str) -> None:
+    topo = api.parse(example(name))
+    ops = plan(desired_state(topo, "abc"), {}, "abc")
+    kinds = [op.op for op in ops]
+    assert kinds == sorted(kinds, key=ORDER.index)
+    assert all(op.to_dict()["command"] and op.to_dict()["op"] for op in ops)
+    namespaces = {op.ns for op in ops if op.op == "netns_add"}
+    assert namespaces == {f"nd-abc-{n.name}" for n in topo.nodes if n.kind != "bridge"}
+    assert {op.ns for op in ops if op.op == "lo_up"} == namespaces
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plan_after_apply_is_empty(name: str) -> None:
+    desired = desired_state(api.parse(example(name)), "abc")
+    assert plan(desired, applied(desired), "abc") == []
+
+
+def test_seed1_commands() -> None:
+    ops = plan(desired_state(api.parse(example("seed-1-direct")), "abc"), {}, "abc")
+    assert [op.command for op in ops] == [
+        "ip netns add nd-abc-red",
+        "ip netns add nd-abc-blue",
+        "ip -n nd-abc-red link set lo up",
+        "ip -n nd-abc-blue link set lo up",
+        "ip -n nd-abc-red link add veth-red type veth peer name veth-blue netns nd-abc-blue",
+        "ip -n nd-abc-red link set veth-red up",
+        "ip -n nd-abc-blue link set veth-blue up",
+        "ip -n nd-abc-red addr add 192.168.15.1/24 dev veth-red",
+        "ip -n nd-abc-blue addr add 192.168.15.2/24 dev veth-blue",
+    ]
+    assert ops[0].to_dict() == {"op": "netns_add", "node": "red", "netns": "nd-abc-red",
+                                "command": "ip netns add nd-abc-red"}
+
+
+def test_nat_plan_uses_own_chains_with_comments() -> None:
+    ops = plan(desired_state(api.parse(example("seed-6-port-forward")), "abc"), {}, "abc")
+    ipt = [op for op in ops if op.op == "iptables"]
+    assert len(ipt) == 1 and ipt[0].ns == "nd-abc-host"
+    text = ipt[0].args["text"]
+    rules = [line for line in text.splitlines() if line.startswith("-A")]
+    assert all("--comment nd:abc" in r for r in rules)
+    assert all(r.split()[1].startswith("ND-") or r.endswith(("-j ND-POSTROUTING", "-j ND-PREROUTING"))
+               for r in rules)
+    assert "-j DNAT --to-destination 192.168.15.2:80" in text
+    assert any(op.op == "sysctl" and op.args["values"]["net.ipv4.ip_forward"] == "1" for op in ops)
+
+
+def test_one_link_change_plans_only_that_link() -> None:
+    big = star(300)
+    before = desired_state(api.parse(big), "abc")
+    changed = copy.deepcopy(big)
+    changed["links"][7]["b"]["addresses"] = ["10.200.0.8/16", "10.200.9.9/16"]
+    after = desired_state(api.parse(changed), "abc")
+    ops = plan(after, applied(before), "abc")
+    assert [op.command for op in ops] == ["ip -n nd-abc-n7 addr add 10.200.9.9/16 dev eth0"]
+
+
+def test_recabled_link_is_deleted_and_recreated() -> None:
+    doc = example("seed-1-direct")
+    before = desired_state(api.parse(doc), "abc")
+    doc["nodes"].append({"name": "green", "kind": "namespace"})
+    doc["links"][0]["b"]["node"] = "green"
+    ops = plan(desired_state(api.parse(doc), "abc"), applied(before), "abc")
+    kinds = [op.op for op in ops]
+    assert kinds[:2] == ["link_del", "netns_add"]
+    assert "veth_add" in kinds
+
+
+def test_removed_node_namespace_deleted_and_unmarked_links_kept() -> None:
+    desired = desired_state(api.parse(example("seed-1-direct")), "abc")
+    observed = applied(desired)
+    red = observed["nd-abc-red"]
+    from topology.engine.state import Iface, NsState
+
+    ifaces = dict(red.ifaces) | {"mine": Iface(kind="veth", alias="")}
+    observed["nd-abc-red"] = NsState(node="red", ifaces=ifaces, routes=red.routes)
+    observed["nd-abc-old"] = NsState(node="old")
+    ops = plan(desired, observed, "abc")
+    assert [op.command for op in ops] == ["ip netns del nd-abc-old"]
+
+
+def test_drift_reports_hand_added_link() -> None:
+    from topology.engine.drift import drift
+    from topology.engine.state import Iface, NsState
+
+    desired = desired_state(api.parse(example("seed-1-direct")), "abc")
+    observed = applied(desired)
+    red = observed["nd-abc-red"]
+    observed["nd-abc-red"] = NsState(node="red", ifaces=dict(red.ifaces) | {"mine": Iface(kind="dummy")})
+    assert drift(desired, applied(desired), "abc") == []
+    assert drift(desired, observed, "abc") == [
+        {"node": "red", "kind": "link", "what": "mine", "expected": None,
+         "actual": "dummy (not made by NetDesigner)"}]
+
+
+def test_export_text() -> None:
+    text = export_shell(api.parse(example("seed-5-nat")), "abc")
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in text
+    assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 type bridge\n" in text
+    assert "ip -n nd-abc-blue route add default via 192.168.15.5" in text
+    assert "ip netns exec nd-abc-host iptables-restore --noflush <<'EOF'\n*nat\n" in text
+    assert "-A ND-POSTROUTING -s 192.168.15.0/24 -o eth0 -m comment --comment nd:abc:" in text
+
+
+def test_op_render_quotes() -> None:
+    assert Op("addr_add", "nd-a-x", "x", {"name": "e 0", "address": "1.2.3.4/24"}).command == \
+        "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"

@@ -1,0 +1,134 @@
+"""Reads a lab back from the kernel into the same `State` the design produces, so that planning and
+drift are a diff. Reads only: links, addresses and routes by netlink, forwarding from /proc/sys
+(inside the namespace), and the lab's ND- chains through `iptables-save` where rules may exist.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+from . import nsutil
+from . import rtnl as rt
+from .rtnl import Msg, Rtnl, s_ip, s_mac, s_str, s_u32
+from .state import NAT_CHAINS, ROUTE_PROTO, Iface, NsState, RouteState, State, lo_alias
+
+PARALLEL_FROM = 64
+WORKERS = 4
+COMMENT_RE = re.compile(r'--comment "?(nd:[a-z0-9]+:[0-9a-f]+)"?')
+
+
+def lab_namespaces(tag: str) -> list[str]:
+    prefix = f"nd-{tag}-"
+    return sorted(n for n in nsutil.listing() if n.startswith(prefix))
+
+
+def read_links(r: Rtnl) -> tuple[dict[int, str], list[Msg]]:
+    links = r.links()
+    return {m.fields[2]: s_str(m.attrs.get(rt.IFLA_IFNAME)) or "?" for m in links}, links
+
+
+def read_addrs(r: Rtnl, names: dict[int, str]) -> dict[str, set[str]]:
+    """Addresses per interface name, without loopback and link-local ones (the kernel's, not ours)."""
+    out: dict[str, set[str]] = {}
+    for m in r.addrs():
+        family, plen, _flags, _scope, index = m.fields
+        ip = s_ip(m.attrs.get(rt.IFA_LOCAL if family == socket.AF_INET else rt.IFA_ADDRESS))
+        if ip is None:
+            continue
+        iface = ipaddress.ip_interface(f"{ip}/{plen}")
+        if iface.ip.is_link_local or iface.ip.is_loopback:
+            continue
+        out.setdefault(names.get(index, "?"), set()).add(str(iface))
+    return out
+
+
+def observe_ns(ns: str, tag: str, node: str, want: NsState | None) -> NsState:
+    r = Rtnl.into(ns)
+    try:
+        forwarding = r.forwarding()
+        names, links = read_links(r)
+        addrs = read_addrs(r, names)
+        ifaces: dict[str, Iface] = {}
+        lo_up = True
+        lo_mark = ""
+        for m in links:
+            name = names[m.fields[2]]
+            alias = s_str(m.attrs.get(rt.IFLA_IFALIAS)) or ""
+            up = bool(m.fields[3] & rt.IFF_UP)
+            if name == "lo":
+                lo_up, lo_mark = up, alias
+                continue
+            master = s_u32(m.attrs.get(rt.IFLA_MASTER))
+            ifaces[name] = Iface(
+                kind=rt.link_kind(m), alias=alias, master=names.get(master) if master else None,
+                mtu=s_u32(m.attrs.get(rt.IFLA_MTU)), mac=s_mac(m.attrs.get(rt.IFLA_ADDRESS)), up=up,
+                addresses=frozenset(addrs.get(name, set())))
+        routes = set()
+        for m in r.routes(0, rt.RT_TABLE_MAIN):
+            _fam, dst_len, _s, _t, table, proto, _scope, _type, _f = m.fields
+            if proto != ROUTE_PROTO or (s_u32(m.attrs.get(rt.RTA_TABLE)) or table) != rt.RT_TABLE_MAIN:
+                continue
+            dst = s_ip(m.attrs.get(rt.RTA_DST))
+            to = f"{dst}/{dst_len}" if dst is not None else "default"
+            via = s_ip(m.attrs.get(rt.RTA_GATEWAY))
+            oif = s_u32(m.attrs.get(rt.RTA_OIF))
+            dev = names.get(oif) if oif is not None else None
+            if want is not None and any(w.to == to and w.via == via and w.dev is None for w in want.routes):
+                dev = None  # the design left the device to the kernel
+            routes.add(RouteState(to=to, via=via, dev=dev))
+    finally:
+        r.close()
+    ipt_mark = lo_mark == lo_alias(tag, True)
+    nat: tuple[str, ...] = ()
+    if ipt_mark or (want is not None and want.nat):
+        nat = read_nat(ns)
+    return NsState(node=node, ifaces=ifaces, routes=frozenset(routes), forwarding=forwarding,
+                   nat=nat, lo_up=lo_up, ipt_mark=ipt_mark)
+
+
+def read_nat(ns: str) -> tuple[str, ...]:
+    """Comments of the rules in our ND- chains, plus "jumps" when both base chains jump to them."""
+    proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-save", "-t", "nat"],
+                          capture_output=True, text=True, check=False, timeout=30)
+    comments: list[str] = []
+    jumps = 0
+    for line in proc.stdout.splitlines():
+        for base, chain in NAT_CHAINS:
+            if line.startswith(f"-A {chain} "):
+                m = COMMENT_RE.search(line)
+                if m:
+                    comments.append(m.group(1))
+            elif line.startswith(f"-A {base} ") and line.endswith(f"-j {chain}"):
+                jumps += 1
+    return (*sorted(comments), "jumps") if jumps >= len(NAT_CHAINS) else tuple(sorted(comments))
+
+
+def observe(tag: str, desired: State, only: set[str] | None = None,
+            assumed: State | None = None, among: set[str] | None = None) -> State:
+    """The lab's `nd-<tag>-*` namespaces (or those of `among`): fully read when in `only` (or `only` is
+    None), else taken from `assumed` (the design they were last applied with); namespaces not
+    designed are listed empty (to be deleted)."""
+    out: State = {}
+    to_read: list[tuple[str, str, NsState]] = []
+    for ns in sorted(among) if among is not None else lab_namespaces(tag):
+        want = desired.get(ns)
+        node = want.node if want else ns[len(f"nd-{tag}-"):]
+        if want is None:
+            out[ns] = NsState(node=node)
+        elif only is not None and ns not in only and assumed is not None and ns in assumed:
+            out[ns] = assumed[ns]
+        else:
+            to_read.append((ns, node, want))
+    if len(to_read) < PARALLEL_FROM:
+        for ns, node, want in to_read:
+            out[ns] = observe_ns(ns, tag, node, want)
+    else:  # the kernel side of the dumps runs outside the GIL: use both cores on a big lab
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            for ns, st in zip([t[0] for t in to_read], pool.map(
+                    lambda t: observe_ns(t[0], tag, t[1], t[2]), to_read), strict=True):
+                out[ns] = st
+    return out

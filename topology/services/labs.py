@@ -1,0 +1,154 @@
+"""Creating, saving and deleting labs.
+
+Saving is optimistic: the caller names the version it edited, and a conditional UPDATE on
+`Lab.version` lets exactly one of two concurrent saves of the same version win; the other gets 409
+and must reload. The event telling other viewers about the save is sent after commit, and a Redis
+hiccup there must never fail the save itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .. import events
+from ..choices import DeploymentState, Role
+from ..models import Deployment, Lab, Team, TopologyVersion
+from .audit import audit_record
+from .documents import document_check
+from .errors import Conflict, FieldError, Invalid
+from .permissions import lab_require_role
+
+logger = logging.getLogger(__name__)
+
+SLUG_MAX = 100
+
+
+def event_publish_safely(*, lab_id: int, event: dict[str, Any]) -> None:
+    """Publish to the lab's websocket group; log, never raise (the change is already committed)."""
+    try:
+        events.publish(lab_id, event)
+    except Exception:  # noqa: BLE001 - a broken Redis must not break a save
+        logger.warning("could not publish %s for lab %s", event.get("type"), lab_id, exc_info=True)
+
+
+def _slug_candidates(name: str) -> Any:
+    base = slugify(name)[:SLUG_MAX].strip("-") or "lab"
+    yield base
+    for n in range(2, 10_000):
+        suffix = f"-{n}"
+        yield f"{base[: SLUG_MAX - len(suffix)]}{suffix}"
+
+
+def lab_unique_slug(*, name: str) -> str:
+    taken = set(Lab.objects.filter(slug__startswith=(slugify(name)[:SLUG_MAX] or "lab")).values_list("slug", flat=True))
+    for candidate in _slug_candidates(name):
+        if candidate not in taken:
+            return candidate
+    raise Conflict("no free slug for this name; choose another name")  # pragma: no cover
+
+
+def _name_check(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid([FieldError("name", "a lab needs a name")], detail="a lab needs a name")
+    if len(name.strip()) > 100:
+        raise Invalid([FieldError("name", "at most 100 characters")], detail="name too long")
+    return name.strip()
+
+
+def lab_create(
+    *,
+    user: Any,
+    name: str,
+    topology: Any,
+    description: str = "",
+    team: Team | None = None,
+    note: str = "created",
+) -> Lab:
+    """A new lab owned by `user`, with `topology` stored as version 1."""
+    name = _name_check(name)
+    document = document_check(topology)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                lab = Lab.objects.create(
+                    name=name,
+                    slug=lab_unique_slug(name=name),
+                    description=description,
+                    owner=user,
+                    team=team,
+                    version=1,
+                )
+                TopologyVersion.objects.create(lab=lab, number=1, document=document, author=user, note=note)
+                audit_record(lab=lab, user=user, action="lab.created", detail={"version": 1})
+            return lab
+        except IntegrityError:  # two creators raced for the same slug: pick the next one
+            continue
+    raise Conflict("could not pick a unique slug; try again")
+
+
+def lab_topology_save(
+    *, lab: Lab, user: Any, version: int, topology: Any, note: str = "", action: str = "topology.saved"
+) -> int:
+    """Store `topology` as version `version + 1` if `version` is still current; return the new number.
+
+    `user=None` is the command line (root on the machine), which needs no lab role.
+    """
+    if user is not None:
+        lab_require_role(user=user, lab=lab, role=Role.EDITOR)
+    document = document_check(topology)
+    new = version + 1
+    with transaction.atomic():
+        won = Lab.objects.filter(pk=lab.pk, version=version).update(version=F("version") + 1, updated=timezone.now())
+        if not won:
+            current = Lab.objects.filter(pk=lab.pk).values_list("version", flat=True).first()
+            raise Conflict(
+                f"version {version} is not current (the lab is at version {current}); reload it and save again"
+            )
+        TopologyVersion.objects.create(lab=lab, number=new, document=document, author=user, note=note[:200])
+        audit_record(lab=lab, user=user, action=action, detail={"version": new, "note": note[:200]})
+        username = getattr(user, "username", "") if user is not None else "lab command"
+        lab_id = lab.pk
+        transaction.on_commit(
+            lambda: event_publish_safely(
+                lab_id=lab_id, event={"type": "topology.updated", "version": new, "by": username}
+            )
+        )
+    lab.version = new
+    return new
+
+
+def lab_update(*, lab: Lab, user: Any, name: str | None = None, description: str | None = None) -> Lab:
+    """Rename or describe a lab (editor); the slug stays, so links keep working."""
+    lab_require_role(user=user, lab=lab, role=Role.EDITOR)
+    fields = []
+    if name is not None:
+        lab.name = _name_check(name)
+        fields.append("name")
+    if description is not None:
+        lab.description = description
+        fields.append("description")
+    if fields:
+        lab.save(update_fields=[*fields, "updated"])
+        audit_record(lab=lab, user=user, action="lab.updated", detail={f: getattr(lab, f) for f in fields})
+    return lab
+
+
+LIVE_STATES = {DeploymentState.APPLYING, DeploymentState.DEPLOYED, DeploymentState.DESTROYING, DeploymentState.FAILED}
+
+
+def lab_delete(*, lab: Lab, user: Any) -> None:
+    """Delete a lab (owner). Refused while something of it may be in the kernel: destroy it first."""
+    if user is not None:
+        lab_require_role(user=user, lab=lab, role=Role.OWNER)
+    deployment = Deployment.objects.filter(lab=lab).first()
+    if deployment is not None and deployment.state in LIVE_STATES:
+        raise Conflict(f"lab '{lab.slug}' is {deployment.state}; destroy it first, then delete it")
+    with transaction.atomic():
+        audit_record(lab=None, user=user, action="lab.deleted", detail={"id": lab.pk, "slug": lab.slug})
+        lab.delete()

@@ -1,0 +1,180 @@
+"""Requests that reach the kernel: they become Job rows run by the worker (which is root).
+
+The web tier is not root, so even reads of the kernel (plan, tables, drift) go through a job and
+`jobs.run_and_wait`; apply, destroy and ping are enqueued and watched through the Job row and the
+lab's websocket events.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from .. import jobs
+from ..choices import DeploymentState, JobKind, JobStatus, Role
+from ..models import Deployment, Job, Lab, TopologyVersion
+from .audit import audit_record
+from .documents import document_node_names
+from .errors import Conflict, FieldError, Invalid, NotFound, WorkerFailed, WorkerTimeout
+from .permissions import _is_staff, lab_require_role
+
+WAIT_SECONDS = 15.0
+PLAN_WAIT_SECONDS = 30.0
+MAX_PING_COUNT = 20
+NOT_DEPLOYED = {DeploymentState.PENDING, DeploymentState.DESTROYED}
+
+
+def _check(user: Any, lab: Lab, role: str) -> None:
+    if user is not None:
+        lab_require_role(user=user, lab=lab, role=role)
+
+
+def _actor(user: Any) -> Any:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def deployment_ensure(*, lab: Lab) -> Deployment:
+    """The lab's deployment on this site's worker host, created (pending) when missing."""
+    deployment, _ = Deployment.objects.get_or_create(lab=lab, defaults={"worker_host": settings.WORKER_HOST})
+    return deployment
+
+
+def lab_deployment(*, lab: Lab) -> Deployment | None:
+    return Deployment.objects.filter(lab=lab).first()
+
+
+def lab_current_document(*, lab: Lab) -> dict[str, Any]:
+    doc = TopologyVersion.objects.filter(lab=lab, number=lab.version).values_list("document", flat=True).first()
+    return doc if isinstance(doc, dict) else {}
+
+
+def _job_create(*, lab: Lab | None, user: Any, kind: str, params: dict[str, Any], worker_host: str) -> Job:
+    return Job.objects.create(
+        lab=lab, kind=kind, params=params, created_by=_actor(user), worker_host=worker_host
+    )
+
+
+def _request(*, lab: Lab, user: Any, kind: str, params: dict[str, Any]) -> Job:
+    with transaction.atomic():
+        deployment = deployment_ensure(lab=lab)
+        job = _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=deployment.worker_host)
+        audit_record(lab=lab, user=user, action=f"job.{kind}", detail={"job": job.pk, **params})
+        jobs.enqueue(job)  # sends after commit
+    return job
+
+
+def lab_apply_request(*, lab: Lab, user: Any) -> Job:
+    """Queue making the kernel match the lab's current version (operator)."""
+    _check(user, lab, Role.OPERATOR)
+    lab.refresh_from_db(fields=["version"])
+    return _request(lab=lab, user=user, kind=JobKind.APPLY, params={"version": lab.version})
+
+
+def lab_destroy_request(*, lab: Lab, user: Any) -> Job:
+    """Queue removing everything the lab made; fine when nothing was deployed (operator)."""
+    _check(user, lab, Role.OPERATOR)
+    return _request(lab=lab, user=user, kind=JobKind.DESTROY, params={})
+
+
+def ping_params_check(*, document: dict[str, Any], source: Any, target: Any, count: Any) -> dict[str, Any]:
+    names = document_node_names(document)
+    errors = []
+    if source not in names:
+        errors.append(FieldError("source", f"'{source}' is not a node of the lab's current version"))
+    target_ok = isinstance(target, str) and (target in names or _is_address(target))
+    if not target_ok:
+        errors.append(FieldError("target", f"'{target}' is neither an address nor a node of the lab"))
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_PING_COUNT:
+        errors.append(FieldError("count", f"must be a whole number from 1 to {MAX_PING_COUNT}"))
+    if errors:
+        raise Invalid(errors, detail="invalid ping request")
+    return {"source": source, "target": target, "count": count}
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def lab_ping_request(*, lab: Lab, user: Any, source: str, target: str, count: int = 3) -> Job:
+    """Queue a ping from node `source` to an address or node name (operator)."""
+    _check(user, lab, Role.OPERATOR)
+    params = ping_params_check(document=lab_current_document(lab=lab), source=source, target=target, count=count)
+    return _request(lab=lab, user=user, kind=JobKind.PING, params=params)
+
+
+def cleanup_request(*, user: Any) -> Job:
+    """Queue removing namespaces of no Deployment on this site's worker host (staff only)."""
+    if user is not None and not _is_staff(user):
+        raise NotFound("not found")
+    job = _job_create(lab=None, user=user, kind=JobKind.CLEANUP, params={}, worker_host=settings.WORKER_HOST)
+    audit_record(lab=None, user=user, action="job.cleanup", detail={"job": job.pk})
+    jobs.enqueue(job)
+    return job
+
+
+def job_wait(*, job: Job, timeout: float = WAIT_SECONDS) -> Any:
+    """Run a job through the worker and return its result; 504 when no answer, 502 when it failed."""
+    try:
+        finished = jobs.run_and_wait(job, timeout=timeout)
+    except TimeoutError:
+        finished = None
+    if finished is None or finished.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        raise WorkerTimeout(
+            f"the worker did not answer within {timeout:g} s; is the worker (`manage.py worker`) running?"
+        )
+    if finished.status == JobStatus.FAILED:
+        raise WorkerFailed(finished.error or "the job failed in the worker")
+    return finished.result
+
+
+def _deployed(lab: Lab) -> Deployment:
+    deployment = lab_deployment(lab=lab)
+    if deployment is None or deployment.state in NOT_DEPLOYED:
+        raise Conflict("lab is not deployed; apply it first")
+    return deployment
+
+
+def _read_job(*, lab: Lab, user: Any, kind: str, params: dict[str, Any], worker_host: str) -> Job:
+    return _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=worker_host)
+
+
+def lab_tables(*, lab: Lab, user: Any, node: str) -> dict[str, Any]:
+    """The node's live interfaces, ARP and routes, read by the worker (viewer)."""
+    _check(user, lab, Role.VIEWER)
+    if node not in document_node_names(lab_current_document(lab=lab)):
+        raise NotFound(f"node '{node}' is not in the lab's current version")
+    deployment = _deployed(lab)
+    job = _read_job(lab=lab, user=user, kind=JobKind.TABLES, params={"node": node}, worker_host=deployment.worker_host)
+    result = job_wait(job=job)
+    return result if isinstance(result, dict) else {}
+
+
+def lab_drift(*, lab: Lab, user: Any, tables: bool = False) -> dict[str, Any]:
+    """{"drift": [...], "nodes": {...} when tables}: design against kernel, read by the worker (viewer)."""
+    _check(user, lab, Role.VIEWER)
+    deployment = _deployed(lab)
+    job = _read_job(
+        lab=lab, user=user, kind=JobKind.DRIFT, params={"tables": tables}, worker_host=deployment.worker_host
+    )
+    result = job_wait(job=job)
+    return result if isinstance(result, dict) else {"drift": []}
+
+
+def lab_plan(*, lab: Lab, user: Any) -> dict[str, Any]:
+    """{"operations": [...]}: what apply would do now, observed by the worker (viewer)."""
+    _check(user, lab, Role.VIEWER)
+    lab.refresh_from_db(fields=["version"])
+    deployment = deployment_ensure(lab=lab)
+    job = _read_job(
+        lab=lab, user=user, kind=JobKind.PLAN, params={"version": lab.version}, worker_host=deployment.worker_host
+    )
+    result = job_wait(job=job, timeout=PLAN_WAIT_SECONDS)
+    operations = result.get("operations", []) if isinstance(result, dict) else []
+    return {"operations": operations}

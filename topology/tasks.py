@@ -1,0 +1,61 @@
+"""Celery tasks: thin. A task takes a job id and calls `jobs.execute`, which owns the job's lifecycle.
+
+Retries belong here and only for transient trouble before the job is claimed (the database was
+locked, Redis blinked): an engine failure is the job's result, a failed job, never a retry.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import signal
+from typing import Any
+
+import redis
+from celery import shared_task
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from django.db import OperationalError
+
+from . import jobs
+
+log = logging.getLogger(__name__)
+_PR_SET_PDEATHSIG = 1
+_watcher: Any = None
+
+
+@shared_task(
+    name="topology.run_job",
+    autoretry_for=(OperationalError, redis.exceptions.ConnectionError),
+    retry_backoff=1,
+    retry_backoff_max=10,
+    max_retries=5,
+)
+def run_job(job_id: int) -> None:
+    jobs.execute(job_id)
+
+
+@worker_process_init.connect
+def _die_with_parent(**_: Any) -> None:
+    """A pool child dies with its parent: a killed worker must not leave an apply running unseen
+    (its lock would be kept alive and its job could never be recovered)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.warning("could not tie the pool process to its parent")
+
+
+@worker_ready.connect
+def _start_tables_watcher(**_: Any) -> None:
+    """Live tables for whoever watches a lab deployed here; one thread in the worker's main process."""
+    global _watcher
+    from .watch import TablesWatcher
+
+    if _watcher is None:
+        _watcher = TablesWatcher()
+        _watcher.start()
+
+
+@worker_shutdown.connect
+def _stop_tables_watcher(**_: Any) -> None:
+    if _watcher is not None:
+        _watcher.stopped.set()
