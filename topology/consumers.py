@@ -1,17 +1,21 @@
 """The lab's live stream: /ws/labs/<id>/ relays the events the worker publishes to the lab's group.
 
 A pipe, not a place for logic: check who connects, join the group, relay events as they come, keep
-presence in Redis. ORM calls stay in small `database_sync_to_async` helpers. The user's role is
-re-checked in the background every ROLE_RECHECK seconds (and at once on a "lab.access" message), so
-a member removed from the lab stops receiving events within that time and the socket is closed.
+presence in Redis. ORM calls stay in small `database_sync_to_async` helpers.
+
+Roles are re-checked every ROLE_RECHECK seconds, and at once on a "lab.access" message (sent when a
+member is removed or changed), so a removed member stops receiving within that time and is closed.
+The re-check is one task per lab per web process for all its sockets (`LabWatchers`), in one
+database call: per socket it would open a database connection per socket every two seconds, which
+with 50 watchers cost more CPU than relaying their events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-import random
 import time
 from typing import Any
 
@@ -40,17 +44,98 @@ def _redis() -> aioredis.Redis:
     return client
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 @database_sync_to_async  # type: ignore[untyped-decorator]
 def role_on_lab(user: Any, lab_id: int) -> str | None:
     """The user's role on the lab, None when they have none or the lab does not exist."""
+    return roles_on_lab([user], lab_id).get(user.pk)
+
+
+def roles_on_lab(users: list[Any], lab_id: int) -> dict[Any, str | None]:
+    """Each user's role on the lab (by user pk), with their flags read fresh (deactivated, unstaffed)."""
+    from django.contrib.auth import get_user_model
+
     from .models import Lab
     from .services.permissions import lab_role_for
 
     lab = Lab.objects.filter(pk=lab_id).first()
     if lab is None:
-        return None
-    user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
-    return lab_role_for(user=user, lab=lab)
+        return {u.pk: None for u in users}
+    flags = {
+        row["pk"]: row
+        for row in get_user_model().objects.filter(pk__in=[u.pk for u in users]).values(
+            "pk", "is_active", "is_staff", "is_superuser"
+        )
+    }
+    roles: dict[Any, str | None] = {}
+    for user in users:
+        row = flags.get(user.pk)
+        if row is None or not row["is_active"]:
+            roles[user.pk] = None
+            continue
+        user.is_staff, user.is_superuser = row["is_staff"], row["is_superuser"]
+        roles[user.pk] = lab_role_for(user=user, lab=lab)
+    return roles
+
+
+class LabWatchers:
+    """The sockets of one lab in this process, and the one task that re-checks their users' roles."""
+
+    registry: dict[tuple[int, int], LabWatchers] = {}
+
+    def __init__(self, lab_id: int) -> None:
+        self.lab_id = lab_id
+        self.sockets: set[LabConsumer] = set()
+        self.lock = asyncio.Lock()
+        self.pending = False
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, lab_id: int) -> LabWatchers:
+        key = (id(asyncio.get_running_loop()), lab_id)
+        if key not in cls.registry:
+            cls.registry[key] = cls(lab_id)
+        return cls.registry[key]
+
+    def add(self, sock: LabConsumer) -> None:
+        self.sockets.add(sock)
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._loop())
+
+    def remove(self, sock: LabConsumer) -> None:
+        self.sockets.discard(sock)
+
+    async def _loop(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(ROLE_RECHECK)
+            await self.check()
+        self.registry.pop((id(asyncio.get_running_loop()), self.lab_id), None)
+
+    async def check(self) -> None:
+        """Re-check every watcher's role now; concurrent callers share one check."""
+        if self.pending:
+            return
+        self.pending = True
+        async with self.lock:
+            self.pending = False
+            sockets = list(self.sockets)
+            if not sockets:
+                return
+            users = list({s.user.pk: s.user for s in sockets}.values())
+            try:
+                roles = await database_sync_to_async(roles_on_lab)(users, self.lab_id)
+            except Exception:  # noqa: BLE001 - a failed check is not a lost role; retry next round
+                log.warning("role check of lab %s failed", self.lab_id, exc_info=True)
+                return
+            now = time.monotonic()
+            for sock in sockets:
+                if roles.get(sock.user.pk):
+                    sock.checked = now
+                else:
+                    await sock.revoke()
 
 
 async def presence_users(lab_id: int) -> list[str]:
@@ -62,19 +147,15 @@ async def presence_users(lab_id: int) -> list[str]:
     return sorted({_text(m).split("\t", 1)[-1] for m in members})
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     lab_id: int
     group: str
     member: str
-    _tasks: list[asyncio.Task[None]]
+    checked: float
 
     async def connect(self) -> None:
-        self._tasks = []
         self.group = ""
+        self.presence_task: asyncio.Task[None] | None = None
         self.lab_id = int(self.scope["url_route"]["kwargs"]["lab_id"])
         self.user = self.scope.get("user")
         # Accept, then close with a code: a browser cannot read a refused handshake's status, but it
@@ -86,26 +167,32 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if not await role_on_lab(self.user, self.lab_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self._checked = time.monotonic()
+        self.checked = time.monotonic()
         self.group = events.group_name(self.lab_id)
         self.member = f"{self.channel_name}\t{self.user.get_username()}"
         await self.channel_layer.group_add(self.group, self.channel_name)
+        LabWatchers.of(self.lab_id).add(self)
         await self._present()
         await self._announce()
-        self._tasks = [asyncio.ensure_future(self._recheck_loop()), asyncio.ensure_future(self._presence_loop())]
+        self.presence_task = asyncio.ensure_future(self._presence_loop())
 
     async def disconnect(self, code: int) -> None:
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+        if self.presence_task is not None and self.presence_task is not asyncio.current_task():
+            self.presence_task.cancel()
         if not self.group:
             return
         group, self.group = self.group, ""
+        LabWatchers.of(self.lab_id).remove(self)
         await self.channel_layer.group_discard(group, self.channel_name)
         with contextlib.suppress(Exception):
             await _redis().zrem(watch.presence_key(self.lab_id), self.member)
             await self._announce()
+
+    async def revoke(self) -> None:
+        """The user lost their role on the lab: leave the group and close."""
+        if self.group:
+            await self.disconnect(CLOSE_FORBIDDEN)
+            await self.close(code=CLOSE_FORBIDDEN)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -113,34 +200,18 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_json({"type": "pong", "ts": time.time()})
 
     async def lab_event(self, message: dict[str, Any]) -> None:
-        """Relay a published event as-is, unless the role check is overdue (a stalled database) and fails."""
+        """Relay a published event as-is (pre-encoded once by the publisher, not once per socket)."""
         if not self.group:
             return
-        if time.monotonic() - self._checked > 3 * ROLE_RECHECK and not await self._still_allowed():
-            return
-        await self.send_json(message["event"])
+        if time.monotonic() - self.checked > 3 * ROLE_RECHECK:  # the periodic check is stuck: check now
+            await LabWatchers.of(self.lab_id).check()
+            if not self.group:
+                return
+        text = message.get("text")
+        await self.send(text_data=text if isinstance(text, str) else json.dumps(message["event"]))
 
     async def lab_access(self, message: dict[str, Any]) -> None:
-        await self._still_allowed()
-
-    async def _still_allowed(self) -> bool:
-        try:
-            allowed = bool(await role_on_lab(self.user, self.lab_id))
-        except Exception:  # noqa: BLE001 - a failed check is not a lost role; retry on the next round
-            log.warning("role check failed", exc_info=True)
-            return True
-        if allowed:
-            self._checked = time.monotonic()
-            return True
-        await self.disconnect(CLOSE_FORBIDDEN)
-        await self.close(code=CLOSE_FORBIDDEN)
-        return False
-
-    async def _recheck_loop(self) -> None:
-        while self.group:
-            await asyncio.sleep(ROLE_RECHECK * random.uniform(0.8, 1.0))  # noqa: S311 - jitter, not crypto
-            if not await self._still_allowed():
-                return
+        await LabWatchers.of(self.lab_id).check()
 
     async def _presence_loop(self) -> None:
         while self.group:
@@ -152,14 +223,12 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if not self.group:
             return
         now = time.time()
-        client = _redis()
-        await client.zadd(watch.presence_key(self.lab_id), {self.member: now})
-        await client.expire(watch.presence_key(self.lab_id), int(watch.PRESENCE_TTL * 2))
-        await client.zadd(watch.WATCHED, {str(self.lab_id): now})
+        async with _redis().pipeline(transaction=False) as pipe:
+            pipe.zadd(watch.presence_key(self.lab_id), {self.member: now})
+            pipe.expire(watch.presence_key(self.lab_id), int(watch.PRESENCE_TTL * 2))
+            pipe.zadd(watch.WATCHED, {str(self.lab_id): now})
+            await pipe.execute()
 
     async def _announce(self) -> None:
-        users = await presence_users(self.lab_id)
-        await self.channel_layer.group_send(
-            events.group_name(self.lab_id),
-            {"type": events.MESSAGE_TYPE, "event": {"type": "presence", "users": users, "ts": time.time()}},
-        )
+        event = {"type": "presence", "users": await presence_users(self.lab_id), "ts": time.time()}
+        await self.channel_layer.group_send(events.group_name(self.lab_id), events.message(event))

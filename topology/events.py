@@ -9,6 +9,7 @@ are forked) keeps the pool warm; any thread may publish, `run_coroutine_threadsa
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -58,12 +59,18 @@ def _send(lab_id: int, message: dict[str, Any]) -> None:
         log.warning("could not publish to lab %s", lab_id, exc_info=True)
 
 
+def message(event: dict[str, Any]) -> dict[str, Any]:
+    """The group message carrying `event`, with its JSON text encoded once here rather than once per
+    watching socket."""
+    return {"type": MESSAGE_TYPE, "event": event, "text": json.dumps(event, default=str)}
+
+
 def publish(lab_id: int, event: dict[str, Any]) -> None:
     """Send `event` (a dict with "type") to everyone watching the lab. Adds "ts" (epoch seconds, when
     it was published) unless the caller set it: clients and the stream benchmark measure latency by it."""
     if "ts" not in event:
         event = {**event, "ts": time.time()}
-    _send(lab_id, {"type": MESSAGE_TYPE, "event": event})
+    _send(lab_id, message(event))
 
 
 def access_changed(lab_id: int) -> None:

@@ -28,6 +28,7 @@ export class Editor implements PanelHost {
   private grabSnapshot: string | null = null;
   onChange: () => void = () => {};
   onLoaded: () => void = () => {};
+  onSaved: () => void = () => {};
 
   constructor(
     private shell: Shell,
@@ -61,8 +62,9 @@ export class Editor implements PanelHost {
 
   // ----- loading and saving ------------------------------------------------------------------------
 
-  async load(): Promise<void> {
-    const lab = await api.lab(this.labId);
+  /** Loads (or reloads) the lab; `pending` is a fetch the page already started, to overlap it with setup. */
+  async load(pending: Promise<LabInfo> | null = null): Promise<void> {
+    const lab = await (pending ?? api.lab(this.labId));
     this.lab = lab;
     this.shell.title.textContent = lab.name;
     document.title = `${lab.name} · NetDesigner`;
@@ -118,6 +120,7 @@ export class Editor implements PanelHost {
       this.say(`Saved as version ${res.version}`);
       this.changed();
       this.renderPanel();
+      this.onSaved();
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {

@@ -52,13 +52,16 @@ const STYLE: cytoscape.StylesheetJson = [
     style: {
       width: 2,
       "line-color": "#64748b",
-      "curve-style": "straight",
+      // Haystack lines are Cytoscape's cheapest edges: no control points, no end projections.
+      "curve-style": "haystack",
+      "haystack-radius": 0,
     },
   },
   {
     // Interface names on cable ends only on small drawings (big ones skip the label work).
     selector: "edge.labelled",
     style: {
+      "curve-style": "straight",
       "source-label": "data(alabel)",
       "text-wrap": "wrap",
       "target-label": "data(blabel)",

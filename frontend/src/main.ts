@@ -2,6 +2,7 @@
 // deploy/watch/history tabs and the websocket.
 
 import "./style.css";
+import { api } from "./api";
 import { h } from "./dom";
 import { Deploy } from "./deploy";
 import { Editor } from "./editor";
@@ -27,6 +28,7 @@ function readConfig(): PageConfig {
 
 async function main(): Promise<void> {
   const cfg = readConfig();
+  const first = api.lab(cfg.labId); // in flight while the page and Cytoscape are set up
   const mount = document.getElementById("app");
   if (!mount) return;
   const shell = buildShell(mount, cfg.role);
@@ -54,6 +56,10 @@ async function main(): Promise<void> {
       void deploy.refresh(editor.lab);
       void versions.load();
     }, 50);
+  };
+  editor.onSaved = () => {
+    void versions.load();
+    void deploy.refresh();
   };
   editor.cy.on("select", "node", (e) => watch.selectTablesNode(String(e.target.data("name"))));
 
@@ -96,7 +102,6 @@ async function main(): Promise<void> {
     }
   };
   const socket = new LabSocket(cfg.wsPath, onMessage, (up) => shell.root.classList.toggle("offline", !up));
-  socket.open();
   window.addEventListener("beforeunload", (ev) => {
     if (!editor.readOnly && editor.dirty) ev.preventDefault();
   });
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
   const marks: { loaded?: number; firstRender?: number } = {};
   (window as unknown as { netdesignerMarks: unknown }).netdesignerMarks = marks;
   try {
-    await editor.load();
+    await editor.load(first);
     marks.loaded = performance.now();
     editor.cy.one("render", () => requestAnimationFrame(() => (marks.firstRender = performance.now())));
     editor.say(editor.readOnly ? "Read only" : "Ready");
@@ -112,6 +117,7 @@ async function main(): Promise<void> {
     editor.say(`Could not load the lab: ${(e as Error).message}`);
   }
   editor.renderPanel();
+  socket.open();
   (window as unknown as { netdesigner: unknown }).netdesigner = { editor, cy: editor.cy };
 }
 

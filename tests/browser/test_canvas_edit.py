@@ -3,9 +3,13 @@ keyboard; delete; Plan lists commands before anything is applied."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from tests.browser.canvas import node_names, node_point
+from tests.browser.canvas import node_names, node_point, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
 
@@ -19,7 +23,7 @@ PAIR = {
 }
 
 
-def test_server_errors_show_next_to_their_field_and_undo_redo(stack, user_page, make_lab, users):
+def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:
     alice = users("alice")
     lab = make_lab(alice, name="errors", document=PAIR)
     ui = user_page(alice)
@@ -62,4 +66,27 @@ def test_server_errors_show_next_to_their_field_and_undo_redo(stack, user_page, 
     assert "host" not in node_names(page)
     page.keyboard.press("Control+z")
     assert "host" in node_names(page)
+
+    # Export: the drawing as JSON (with unsaved edits) and the saved version as a shell script.
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export JSON").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert exported["format"] == "netdesigner/v1"
+    assert {n["name"] for n in exported["nodes"]} == {"red", "blue", "host"}
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export shell script").click()
+    script = Path(dl.value.path()).read_text()
+    assert "ip netns add" in script or "ip netns" in script, script[:300]
+
+    # History: restore version 1 (drops the unsaved host after asking) as version 3.
+    page.on("dialog", lambda d: d.accept())
+    tab(page, "History")
+    page.get_by_role("button", name="View version 1").click()
+    page.locator(".version-view h3", has_text="Version 1: 2 nodes, 1 cables").wait_for()
+    page.get_by_role("button", name="Restore version 1").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent === 'version 3'")
+    assert sorted(node_names(page)) == ["blue", "red"]
+    lab.refresh_from_db()
+    assert lab.version == 3
+    assert lab.versions.get(number=3).document["links"][0]["a"]["addresses"] == ["10.9.0.1/24"]
     assert ui.errors == []

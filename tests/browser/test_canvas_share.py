@@ -3,6 +3,8 @@ when it has unsaved edits, and a stale save gets the 409 choice; a viewer sees n
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.browser.canvas import node_names, tab
@@ -19,11 +21,11 @@ PAIR = {
 }
 
 
-def version_is(page, n: int) -> None:
+def version_is(page: Any, n: int) -> None:
     page.wait_for_function(f"() => document.querySelector('[data-testid=version]').textContent === 'version {n}'")
 
 
-def test_second_user_sees_a_save_appear(stack, user_page, make_lab, users):
+def test_second_user_sees_a_save_appear(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:
     alice, bob = users("alice"), users("bob")
     lab = make_lab(alice, name="shared", document=PAIR, members={bob: "editor"})
     a, b = user_page(alice), user_page(bob)
@@ -69,7 +71,7 @@ def test_second_user_sees_a_save_appear(stack, user_page, make_lab, users):
     assert a.errors == [] and b.errors == []
 
 
-def test_viewer_sees_no_edit_controls(stack, user_page, make_lab, users):
+def test_viewer_sees_no_edit_controls(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:
     alice, vic = users("alice"), users("vic")
     lab = make_lab(alice, name="look", document=PAIR, members={vic: "viewer"})
     v = user_page(vic)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,7 @@ def kernel_mac(tag: str, node: str, interface: str) -> str:
     return match.group(1)
 
 
-def test_draw_stage2_save_apply_ping(stack, user_page, make_lab, users, artifacts):
+def test_draw_stage2_save_apply_ping(stack: Any, user_page: Any, make_lab: Any, users: Any, artifacts: Path) -> None:
     from topology.models import Deployment
 
     alice = users("alice")
@@ -86,6 +88,7 @@ def test_draw_stage2_save_apply_ping(stack, user_page, make_lab, users, artifact
         assert progress.get_attribute("value") == progress.get_attribute("max")
         assert page.locator("[data-testid=job-status]").text_content() == "apply succeeded"
         page.wait_for_function("() => window.netdesigner.cy.$('.st-deployed').length >= 5")
+        page.screenshot(path=str(artifacts / "canvas-deploy.png"))
 
         # Ping red -> 192.168.15.2: replies appear as they come, then the summary.
         tab(page, "Watch")
@@ -103,6 +106,17 @@ def test_draw_stage2_save_apply_ping(stack, user_page, make_lab, users, artifact
         assert page.locator(".rtt-chart circle").count() == 3
         assert page.evaluate("() => window.netdesigner.cy.$('.path').length") == 5  # red, cable, bridge, cable, blue
 
+        # A failure is said in words: red has no route to another subnet.
+        page.get_by_label("To node or address").fill("10.77.0.1")
+        page.get_by_label("Count").fill("1")
+        page.get_by_role("button", name="Ping", exact=True).click()
+        page.wait_for_function(
+            "() => /received/.test(document.querySelector('[data-testid=ping-summary]').textContent)", timeout=30_000
+        )
+        failure = page.locator("[data-testid=ping-summary]").text_content()
+        assert "unreachable" in failure.lower() or "100% loss" in failure, failure
+        assert page.locator("[data-testid=ping-replies] li").count() == 0
+
         # red's ARP table shows blue's MAC, read from the kernel.
         blue_mac = kernel_mac(tag, "blue", "veth-blue")
         page.get_by_label("Tables of node").select_option("red")
@@ -110,6 +124,18 @@ def test_draw_stage2_save_apply_ping(stack, user_page, make_lab, users, artifact
         arp.get_by_text(blue_mac).wait_for(timeout=20_000)
         click_node(page, "red")
         page.screenshot(path=str(artifacts / "canvas-applied.png"))
+
+        # An edit after apply marks the node "changed since apply" (class and text badge); undo clears it.
+        tab(page, "Edit")
+        page.get_by_label("IP forwarding").check()
+        page.wait_for_function("() => window.netdesigner.cy.$('.st-changed').map((n) => n.data('name')).includes('red')")
+        assert "changed" in page.evaluate(
+            "() => window.netdesigner.cy.nodes().filter((n) => n.data('name') === 'red')[0].data('label')"
+        )
+        page.locator("#cy").click(position={"x": 5, "y": 5})
+        page.keyboard.press("Control+z")
+        page.wait_for_function("() => window.netdesigner.cy.$('.st-changed').length === 0")
+        assert page.locator(".save-state").text_content() == "saved"
 
         # Destroy from the page.
         tab(page, "Deploy")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -91,7 +91,7 @@ def test_seed4_no_nat_loses_everything(tag: str) -> None:
     assert (r.sent, r.received) == (2, 0)
 
 
-def listen(tag: str, node: str, proto: int, port: int) -> tuple[socket.socket, Any]:
+def listen(tag: str, node: str, proto: int, port: int) -> socket.socket:
     """A socket bound inside the node's namespace (opened there by this thread, then used from here)."""
     from topology.engine import nsutil
 
@@ -100,15 +100,15 @@ def listen(tag: str, node: str, proto: int, port: int) -> tuple[socket.socket, A
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("0.0.0.0", port))
     s.settimeout(5)
-    return s, None
+    return s
 
 
 def test_seed5_nat_source_is_host(tag: str) -> None:
     topo = up("seed-5-nat", tag)
     assert ping(topo, tag, "blue", "192.168.1.3").received == 3
-    server, _ = listen(tag, "lan", socket.SOCK_DGRAM, 9999)
+    server = listen(tag, "lan", socket.SOCK_DGRAM, 9999)
     try:
-        rc = api.run_in(tag, "blue", ["python3", "-c",
+        rc = api.run_in(tag, "blue", [sys.executable, "-c",
                                       "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM);"
                                       "s.sendto(b'hi', ('192.168.1.3', 9999))"])
         assert rc == 0
@@ -120,7 +120,7 @@ def test_seed5_nat_source_is_host(tag: str) -> None:
 
 def test_seed6_port_forward(tag: str) -> None:
     up("seed-6-port-forward", tag)
-    server, _ = listen(tag, "blue", socket.SOCK_STREAM, 80)
+    server = listen(tag, "blue", socket.SOCK_STREAM, 80)
     server.listen(1)
     got: list[bytes] = []
 
@@ -132,7 +132,7 @@ def test_seed6_port_forward(tag: str) -> None:
     t = threading.Thread(target=serve)
     t.start()
     try:
-        out = subprocess.run(["ip", "netns", "exec", f"nd-{tag}-lan", "python3", "-c",
+        out = subprocess.run(["ip", "netns", "exec", f"nd-{tag}-lan", sys.executable, "-c",
                               "import socket; s=socket.create_connection(('192.168.1.2', 8080), timeout=5);"
                               "print(s.recv(100).decode())"], capture_output=True, text=True, timeout=20)
         got.append(out.stdout.strip().encode())
@@ -251,7 +251,6 @@ def test_run_in_exit_code(tag: str) -> None:
     up("seed-1-direct", tag)
     assert api.run_in(tag, "red", ["true"]) == 0
     assert api.run_in(tag, "red", ["false"]) == 1
-    time.sleep(0)
 
 
 def test_exported_script_builds_a_working_lab(tag: str, tmp_path: Any) -> None:
@@ -294,3 +293,63 @@ def test_apply_converges_after_interruption_at_any_step(cut: int, tag: str) -> N
     api.apply(topo, tag)
     assert api.plan(topo, tag) == [] and api.drift(topo, tag) == []
     assert ping(topo, tag, "blue", "192.168.15.5", count=1).received == 1
+
+
+def test_small_lab_apply_with_previous_still_repairs(tag: str) -> None:
+    topo = up("seed-1-direct", tag)
+    ip("-n", f"nd-{tag}-red", "link", "del", "veth-red")
+    assert "veth_add" in {o["op"] for o in api.apply(topo, tag, previous=topo)}
+    assert api.drift(topo, tag) == []
+
+
+def star(n: int) -> dict[str, Any]:
+    nodes = [{"name": "br0", "kind": "bridge"}] + [{"name": f"n{i}", "kind": "namespace"} for i in range(n)]
+    links = [{"a": {"node": "br0", "interface": f"p{i}"},
+              "b": {"node": f"n{i}", "interface": "eth0", "addresses": [f"10.200.0.{i + 1}/24"]}}
+             for i in range(n)]
+    return {"format": "netdesigner/v1", "name": "star", "nodes": nodes, "links": links}
+
+
+def test_large_lab_with_previous_observes_only_changes(tag: str) -> None:
+    n = api.SMALL_LAB + 6
+    doc = star(n)
+    topo = api.parse(doc)
+    api.apply(topo, tag)
+    doc["links"][3]["b"]["addresses"] = ["10.200.0.250/24"]
+    changed = api.parse(doc)
+    assert [o["command"] for o in api.plan(changed, tag, previous=topo)] == [
+        f"ip -n nd-{tag}-n3 addr del 10.200.0.4/24 dev eth0",
+        f"ip -n nd-{tag}-n3 addr add 10.200.0.250/24 dev eth0"]
+    api.apply(changed, tag, previous=topo)
+    ip("netns", "del", f"nd-{tag}-n9")  # a missing namespace is found by the cheap existence check
+    ops = api.apply(changed, tag, previous=changed)
+    assert {o["netns"] for o in ops} == {f"nd-{tag}-n9", f"nd-{tag}-host"}
+    assert api.drift(changed, tag) == []
+    assert ping(changed, tag, "n9", "10.200.0.250", count=1).received == 1
+
+
+def test_diagnostics_on_a_lab_not_deployed(tag: str) -> None:
+    topo = api.parse(example("seed-1-direct"))
+    with pytest.raises(api.EngineError, match="not deployed"):
+        list(api.ping(topo, tag, "red", "blue"))
+    with pytest.raises(api.EngineError, match="not deployed"):
+        api.tables(topo, tag, "red")
+    with pytest.raises(ValueError):
+        list(api.ping(topo, tag, "red", "$(reboot)"))
+    assert api.drift(topo, tag) == [
+        {"node": "red", "kind": "namespace", "what": f"nd-{tag}-red", "expected": "present", "actual": None},
+        {"node": "blue", "kind": "namespace", "what": f"nd-{tag}-blue", "expected": "present", "actual": None}]
+    assert api.destroy(tag) == 0
+
+
+def test_drift_of_rules_and_forwarding_is_repaired(tag: str) -> None:
+    topo = up("seed-5-nat", tag)
+    host = f"nd-{tag}-host"
+    subprocess.run(["ip", "netns", "exec", host, "iptables", "-t", "nat", "-F", "ND-POSTROUTING"], check=True)
+    subprocess.run(["ip", "netns", "exec", host, "sysctl", "-q", "-w", "net.ipv4.ip_forward=0"], check=True)
+    kinds = {(d["node"], d["kind"]) for d in api.drift(topo, tag)}
+    assert {("host", "iptables"), ("host", "sysctl")} <= kinds
+    assert ping(topo, tag, "blue", "192.168.1.3", count=1).received == 0
+    assert {o["op"] for o in api.apply(topo, tag)} == {"iptables", "sysctl"}
+    assert api.drift(topo, tag) == []
+    assert ping(topo, tag, "blue", "192.168.1.3", count=1).received == 1

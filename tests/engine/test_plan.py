@@ -139,3 +139,23 @@ def test_export_text() -> None:
 def test_op_render_quotes() -> None:
     assert Op("addr_add", "nd-a-x", "x", {"name": "e 0", "address": "1.2.3.4/24"}).command == \
         "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"
+
+
+PURE = ["model", "fields", "reader", "validate", "state", "plan", "drift", "export"]
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_import_nothing_of_the_kernel_or_django(module: str) -> None:
+    import ast
+    from pathlib import Path
+
+    source = (Path(api.__file__).parent / f"{module}.py").read_text()
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            assert node.module in PURE, f"{module} imports the impure .{node.module}"
+    assert not imported & {"django", "pyroute2", "subprocess", "socket", "ctypes", "os"}

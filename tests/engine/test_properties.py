@@ -50,20 +50,20 @@ def with_ifname(name: str) -> dict[str, Any]:
     return d
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(hostile_node_names())
 def test_hostile_node_names_refused(name: str) -> None:
     paths = [p.path for p in api.validate(with_node_name(name))]
     assert "nodes[0].name" in paths
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(hostile_ifnames())
 def test_hostile_interface_names_refused(name: str) -> None:
     assert "links[0].a.interface" in [p.path for p in api.validate(with_ifname(name))]
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(st.text(max_size=30))
 def test_garbage_addresses_never_crash(text: str) -> None:
     d = copy.deepcopy(example("seed-1-direct"))
@@ -91,7 +91,7 @@ def valid_labs(draw: st.DrawFn) -> dict[str, Any]:
     return {"format": "netdesigner/v1", "name": "random", "nodes": nodes, "links": links}
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_labs())
 def test_valid_labs_plan_to_nothing_once_applied(doc: dict[str, Any]) -> None:
     problems = api.validate(doc)

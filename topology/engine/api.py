@@ -1,6 +1,6 @@
 """The facade the web app, the worker and the `lab` command call. Signatures here are the contract.
 
-Everything takes the already-parsed `Topology` (see `validate.parse`) and the deployment `tag`
+Everything takes the already-parsed `Topology` (from `parse`) and the deployment `tag`
 (namespaces are `nd-<tag>-<node>`). Functions that touch the kernel need root.
 """
 
@@ -26,6 +26,9 @@ from . import state as _state
 from . import validate as _validate
 from .model import BRIDGE, IMPLICIT_HOST, Topology
 
+# Up to this many namespaces a lab is always read back whole, even with `previous` (it costs a few ms),
+# so an apply also repairs what someone changed by hand; bigger labs trust `previous` for unchanged nodes.
+SMALL_LAB = 64
 _LOCK = threading.Lock()  # one apply at a time per process: plans are computed against the kernel
 _TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
 
@@ -99,7 +102,7 @@ def _observe(topology: Topology, tag: str, previous: Topology | None) -> tuple[_
     """(desired, observed) to plan with. With `previous`, namespaces whose design did not change are
     taken as in sync and left out of both, unless they went missing or neighbour a changed one."""
     desired = _desired(topology, _tag(tag))
-    if previous is None:
+    if previous is None or len(desired) <= SMALL_LAB:
         return desired, _observer.observe(tag, desired)
     before = _desired(previous, tag)
     existing = set(_observer.lab_namespaces(tag))
@@ -119,7 +122,8 @@ def _observe(topology: Topology, tag: str, previous: Topology | None) -> tuple[_
 def plan(topology: Any, tag: str, previous: Any | None = None) -> list[dict[str, Any]]:
     """Observe the kernel and plan. `previous` is the Topology last applied (None: unknown); when given,
     only nodes whose design changed (plus anything missing) need observing, so a one-link change on a
-    large lab stays cheap. Operations as JSON-able dicts, each with at least
+    large lab stays cheap (labs of at most SMALL_LAB namespaces are always observed whole).
+    Operations as JSON-able dicts, each with at least
     {"op": str, "node": str|None, "command": "the ip/iptables/sysctl command a person would type"}."""
     try:
         desired, observed = _observe(topology, tag, previous)
@@ -194,6 +198,8 @@ def ping(topology: Any, tag: str, source: str, target: str, count: int = 3, inte
     if not topology.has_node(source):
         raise ValueError(f"{source!r} is not a node of this lab")
     address = _diag.resolve_target(_addresses(topology), target)
+    if not _nsutil.exists(ns):
+        raise EngineError(f"{source}: not deployed (no namespace {ns})")
     count = max(1, min(int(count), 100))
     result = PingResult()
     for kind, data in _diag.ping_lines(ns, address, count, max(0.01, interval), max(0.1, timeout)):

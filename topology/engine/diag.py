@@ -28,6 +28,22 @@ PROTOS = {2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 77: "netdesigner"}
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 
 
+def parse_line(line: str) -> tuple[str, tuple[Any, ...]] | None:
+    """One line of `ping -n` output: ("reply", (seq, ttl, rtt)), ("summary", (sent, received)),
+    ("error", (text,)) or None for anything else."""
+    line = line.strip()
+    if m := REPLY_RE.search(line):
+        return "reply", (int(m.group(1)), int(m.group(2)), float(m.group(3)))
+    if m := SUMMARY_RE.search(line):
+        return "summary", (int(m.group(1)), int(m.group(2)))
+    if m := ERROR_RE.match(line):
+        text = m.group(1).strip()
+        return "error", (text.split(":")[-1].strip() if text.startswith("connect") else text,)
+    if "Unreachable" in line or "Prohibited" in line:
+        return "error", (line.split(" ", 3)[-1] if line.startswith("From ") else line,)
+    return None
+
+
 def ping_lines(ns: str, target: str, count: int, interval: float, timeout: float
                ) -> Iterator[tuple[str, Any]]:
     """Yields ("reply", (seq, ttl, rtt)) per echo reply, then ("done", (sent, received, error))."""
@@ -39,20 +55,22 @@ def ping_lines(ns: str, target: str, count: int, interval: float, timeout: float
     error: str | None = None
     assert proc.stdout is not None
     try:
-        for line in proc.stdout:
-            line = line.strip()
-            if m := REPLY_RE.search(line):
-                yield "reply", (int(m.group(1)), int(m.group(2)), float(m.group(3)))
-            elif m := SUMMARY_RE.search(line):
-                sent, received = int(m.group(1)), int(m.group(2))
-            elif (m := ERROR_RE.match(line)) and error is None:
-                error = m.group(1).strip()
-            elif "Destination" in line and "Unreachable" in line and error is None:
-                error = line.split(" ", 3)[-1] if line.startswith("From") else line
-    finally:
-        proc.wait(timeout=count * interval + timeout + 10)
-    if error and "connect" in error:
-        error = error.split(":")[-1].strip()
+        for raw in proc.stdout:
+            parsed = parse_line(raw)
+            if parsed is None:
+                continue
+            kind, data = parsed
+            if kind == "reply":
+                yield "reply", data
+            elif kind == "summary":
+                sent, received = data
+            elif error is None:
+                error = str(data[0])
+    finally:  # also when the caller stops listening early: never leave a ping running
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        proc.stdout.close()
     yield "done", (sent, received, error)
 
 

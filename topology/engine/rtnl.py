@@ -31,6 +31,7 @@ IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER = 1, 3, 4, 10
 IFLA_LINKINFO, IFLA_IFALIAS, IFLA_NET_NS_FD = 18, 20, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
+IFA_F_NODAD = 0x02
 RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_TABLE = 1, 4, 5, 15
 NDA_DST, NDA_LLADDR = 1, 2
 IFF_UP = 1
@@ -264,7 +265,8 @@ class Rtnl:
     def addr(self, add: bool, name: str, cidr: str) -> None:
         ip, plen = cidr.split("/")
         fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-        body = IFADDR.pack(fam, int(plen), 0, 0, self.index(name)) + attr_ip(IFA_LOCAL, ip)
+        nodad = IFA_F_NODAD if fam == socket.AF_INET6 else 0  # usable at once, as in a drawn lab
+        body = IFADDR.pack(fam, int(plen), nodad, 0, self.index(name)) + attr_ip(IFA_LOCAL, ip)
         if add:
             self.request(RTM_NEWADDR, body + attr_ip(IFA_ADDRESS, ip), NLM_F_CREATE | NLM_F_EXCL)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .model import BRIDGE, HOST, Link, Node, Topology
+from .model import BRIDGE, Link, Node, Topology
 
 ROUTE_PROTO = 77  # rtnetlink protocol number marking routes that the engine added
 NAT_CHAINS = (("POSTROUTING", "ND-POSTROUTING"), ("PREROUTING", "ND-PREROUTING"))
@@ -140,8 +140,7 @@ def desired_state(topology: Topology, tag: str) -> State:
             continue
         ns = ns_name(tag, n.name)
         routes = frozenset(RouteState(to=r.to, via=r.via, dev=r.dev) for r in n.routes)
-        state[ns] = NsState(node=n.name, ifaces=ifaces[ns], routes=routes,
-                            forwarding=n.forwarding if n.kind != HOST else n.forwarding,
+        state[ns] = NsState(node=n.name, ifaces=ifaces[ns], routes=routes, forwarding=n.forwarding,
                             nat=nat_rules(tag, n))
     return state
 
@@ -153,7 +152,3 @@ def as_observed(want: NsState) -> NsState:
                        addresses=i.addresses) for n, i in want.ifaces.items()}
     return NsState(node=want.node, ifaces=ifaces, routes=want.routes, forwarding=want.forwarding,
                    nat=nat, lo_up=True, ipt_mark=bool(want.nat))
-
-
-def node_of_ns(state: State, ns: str) -> str:
-    return state[ns].node if ns in state else ns.split("-", 2)[-1]
