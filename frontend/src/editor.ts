@@ -257,6 +257,8 @@ export class Editor implements PanelHost {
 
   renderPanel(): void {
     const sel = this.cy.elements(":selected").map((e) => e.id());
+    const connect = this.shell.buttons.connect;
+    if (connect) connect.disabled = this.cy.nodes(":selected").length !== 2;
     this.panel.render(sel);
   }
 
@@ -296,6 +298,11 @@ export class Editor implements PanelHost {
     b.undo?.addEventListener("click", () => this.undo());
     b.redo?.addEventListener("click", () => this.redo());
     b.delete?.addEventListener("click", () => this.deleteSelection());
+    b.connect?.addEventListener("click", () => {
+      const nodes = this.cy.nodes(":selected");
+      if (nodes.length === 2) this.connect(nodes[0].id(), nodes[1].id());
+      else this.say("Select exactly two nodes (Shift-click) to cable them");
+    });
     b.cable?.addEventListener("click", () => this.toggleCable());
     b.layout.addEventListener("click", () => {
       if (!this.readOnly) this.history.record(this.snapshot());

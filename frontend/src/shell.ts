@@ -50,6 +50,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
     edit ? btn("Undo", "undo", b, { title: "Undo (Ctrl+Z)" }) : null,
     edit ? btn("Redo", "redo", b, { title: "Redo (Ctrl+Shift+Z)" }) : null,
     edit ? btn("Cable tool", "cable", b, { "aria-pressed": "false", title: "Draw cables: drag from node to node (C)" }) : null,
+    edit ? btn("Connect selected", "connect", b, { title: "Cable the two selected nodes (keyboard alternative to dragging)" }) : null,
     edit ? btn("Delete", "delete", b, { title: "Delete the selection (Del)" }) : null,
     btn("Auto-layout", "layout", b),
     btn("Zoom to fit", "fit", b),

@@ -67,6 +67,18 @@ def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_p
     page.keyboard.press("Control+z")
     assert "host" in node_names(page)
 
+    # Multi-select with Shift-click, then cable the two from the toolbar (no dragging needed).
+    page.locator("#cy").click(position={"x": 5, "y": 5})
+    hx, hy = node_point(page, "host")
+    rx, ry = node_point(page, "red")
+    page.mouse.click(hx, hy)
+    page.keyboard.down("Shift")
+    page.mouse.click(rx, ry)
+    page.keyboard.up("Shift")
+    page.get_by_role("button", name="Connect selected").click()
+    page.get_by_label("Interface on host").wait_for()
+    assert page.get_by_label("Interface on red").input_value() == "veth-red-1"
+
     # Export: the drawing as JSON (with unsaved edits) and the saved version as a shell script.
     with page.expect_download() as dl:
         page.get_by_role("button", name="Export JSON").click()

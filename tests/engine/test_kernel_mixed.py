@@ -53,3 +53,16 @@ def test_mixed_lab(tag: str) -> None:
     assert "fd00:9::/64 via fd00:1::1" in routes
     host = {i["name"]: i["master"] for i in api.tables(topo, tag, "br2")["interfaces"]}
     assert host["x12"] == "br1" and host["x21"] == "br2" and host["pb"] == "br2"
+
+
+def test_dual_stack_defaults(tag: str) -> None:
+    doc = {"format": "netdesigner/v1", "name": "v6",
+           "nodes": [{"name": "a", "kind": "namespace", "routes": [{"to": "default", "via": "10.0.0.1"},
+                                                                   {"to": "default", "via": "fd00::1"}]},
+                     {"name": "b", "kind": "namespace"}],
+           "links": [{"a": {"node": "a", "interface": "e", "addresses": ["10.0.0.2/24", "fd00::2/64"]},
+                      "b": {"node": "b", "interface": "e", "addresses": ["10.0.0.1/24", "fd00::1/64"]}}]}
+    topo = api.parse(doc)
+    api.apply(topo, tag)
+    assert api.plan(topo, tag) == [] and api.drift(topo, tag) == []
+    assert last(list(api.ping(topo, tag, "a", "fd00::1", count=1))).received == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja import Router
+from ninja import Router, Status
 
 from ..selectors import lab_list_for
 from ..services import labs as lab_services
@@ -31,14 +31,14 @@ router = Router(tags=["labs"])
 
 
 @router.post("", response={201: LabCreated, 422: Errors, **ERRORS}, summary="Create a lab (import a document)")
-def lab_create(request: HttpRequest, payload: LabIn) -> tuple[int, dict[str, Any]]:
+def lab_create(request: HttpRequest, payload: LabIn) -> Status[Any]:
     lab = lab_services.lab_create(
         user=request.auth,  # type: ignore[attr-defined]
         name=payload.name,
         topology=payload.topology,
         description=payload.description,
     )
-    return 201, {"id": lab.pk, "slug": lab.slug, "version": lab.version}
+    return Status(201, {"id": lab.pk, "slug": lab.slug, "version": lab.version})
 
 
 @router.get("", response={200: list[LabSummary], **ERRORS}, summary="The labs the caller may see")
@@ -61,10 +61,10 @@ def lab_patch(request: HttpRequest, lab_id: int, payload: LabPatch) -> dict[str,
 
 
 @router.delete("/{lab_id}", response={204: None, 409: Detail, **ERRORS}, summary="Delete a lab (owner)")
-def lab_delete(request: HttpRequest, lab_id: int) -> tuple[int, None]:
+def lab_delete(request: HttpRequest, lab_id: int) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     lab_services.lab_delete(lab=lab, user=request.auth)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 @router.put(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from ..services import members as member_services
 from ..services.permissions import lab_get_for
@@ -27,12 +27,12 @@ def member_list(request: HttpRequest, lab_id: int) -> list[dict[str, Any]]:
     response={201: MemberOut, 422: Errors, **ERRORS},
     summary="Give a user a role on the lab (owner)",
 )
-def member_add(request: HttpRequest, lab_id: int, payload: MemberIn) -> tuple[int, dict[str, Any]]:
+def member_add(request: HttpRequest, lab_id: int, payload: MemberIn) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     membership = member_services.member_set(
         lab=lab, user=request.auth, username=payload.username, role=payload.role  # type: ignore[attr-defined]
     )
-    return 201, member_dict(membership)
+    return Status(201, member_dict(membership))
 
 
 @router.put(
@@ -49,7 +49,7 @@ def member_change(request: HttpRequest, lab_id: int, username: str, payload: Rol
 
 
 @router.delete("/{lab_id}/members/{username}", response={204: None, **ERRORS}, summary="Remove a member (owner)")
-def member_remove(request: HttpRequest, lab_id: int, username: str) -> tuple[int, None]:
+def member_remove(request: HttpRequest, lab_id: int, username: str) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     member_services.member_remove(lab=lab, user=request.auth, username=username)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)

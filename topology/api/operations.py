@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from ..selectors import jobs_for_lab
 from ..services import operations as ops
@@ -25,21 +25,21 @@ def lab_plan(request: HttpRequest, lab_id: int) -> dict[str, Any]:
 
 
 @router.post("/{lab_id}/apply", response={202: JobRef, **ERRORS}, summary="Make the kernel match (operator)")
-def lab_apply(request: HttpRequest, lab_id: int) -> tuple[int, dict[str, Any]]:
+def lab_apply(request: HttpRequest, lab_id: int) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     job = ops.lab_apply_request(lab=lab, user=request.auth)  # type: ignore[attr-defined]
-    return 202, {"job": job.pk}
+    return Status(202, {"job": job.pk})
 
 
 @router.post("/{lab_id}/destroy", response={202: JobRef, **ERRORS}, summary="Remove the lab from the kernel (operator)")
-def lab_destroy(request: HttpRequest, lab_id: int) -> tuple[int, dict[str, Any]]:
+def lab_destroy(request: HttpRequest, lab_id: int) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     job = ops.lab_destroy_request(lab=lab, user=request.auth)  # type: ignore[attr-defined]
-    return 202, {"job": job.pk}
+    return Status(202, {"job": job.pk})
 
 
 @router.post("/{lab_id}/ping", response={202: JobRef, 422: Errors, **ERRORS}, summary="Ping between nodes (operator)")
-def lab_ping(request: HttpRequest, lab_id: int, payload: PingIn) -> tuple[int, dict[str, Any]]:
+def lab_ping(request: HttpRequest, lab_id: int, payload: PingIn) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     job = ops.lab_ping_request(
         lab=lab,
@@ -48,7 +48,7 @@ def lab_ping(request: HttpRequest, lab_id: int, payload: PingIn) -> tuple[int, d
         target=payload.target,
         count=payload.count,
     )
-    return 202, {"job": job.pk}
+    return Status(202, {"job": job.pk})
 
 
 @router.get(

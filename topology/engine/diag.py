@@ -110,11 +110,13 @@ def tables(ns: str) -> dict[str, Any]:
             arp.append({"ip": ip, "mac": s_mac(m.attrs.get(rt.NDA_LLADDR)),
                         "interface": names.get(ifindex, "?"), "state": NUD.get(state, str(state))})
         routes = []
-        for m in r.routes(socket.AF_INET):
+        for m in r.routes(0, rt.RT_TABLE_MAIN):
             _fam, dst_len, _s, _t, table, proto, scope, rtype, _f = m.fields
             if (s_u32(m.attrs.get(rt.RTA_TABLE)) or table) != rt.RT_TABLE_MAIN or rtype != 1:
                 continue
             dst = s_ip(m.attrs.get(rt.RTA_DST))
+            if dst is not None and dst.startswith("fe80:"):
+                continue  # the kernel's own link-local route on every IPv6 interface
             oif = s_u32(m.attrs.get(rt.RTA_OIF))
             routes.append({"to": f"{dst}/{dst_len}" if dst is not None else "default",
                            "via": s_ip(m.attrs.get(rt.RTA_GATEWAY)),

@@ -85,9 +85,10 @@ def _check_nodes(r: Reader, nodes: list[Node | None]) -> dict[str, tuple[int, No
             r.err(f"{p}.addresses", "only a bridge has node addresses; address the link ends instead")
         can_nat = n.kind == HOST or (n.kind in (NAMESPACE, EXTERNAL) and n.forwarding)
         if n.nat and not can_nat:
-            r.err(f"{p}.nat", f"NAT needs a host, or a {n.kind} with forwarding on")
+            r.err(f"{p}.nat", "NAT needs a host, or a namespace or external node with forwarding on")
         if n.port_forwards and not can_nat:
-            r.err(f"{p}.port_forwards", f"port forwards need a host, or a {n.kind} with forwarding on")
+            r.err(f"{p}.port_forwards",
+                  "port forwards need a host, or a namespace or external node with forwarding on")
     return seen
 
 
@@ -107,6 +108,7 @@ def _check_links(r: Reader, indexed: dict[str, tuple[int, Node]], links: list[Li
             names.setdefault(host, {})[n.name] = f"nodes[{i}].name"
     # node -> list of (interface, network) for connected subnets and route devs
     subnets: dict[str, list[tuple[str, Any]]] = {}
+    own: dict[str, set[Any]] = {}  # namespace -> its own IPs
     addr_seen: dict[Any, str] = {}
 
     def add_address(node: str, dev: str, text: str, path: str) -> None:
@@ -116,6 +118,7 @@ def _check_links(r: Reader, indexed: dict[str, tuple[int, Node]], links: list[Li
         else:
             addr_seen[iface.ip] = path
         subnets.setdefault(node, []).append((dev, iface.network))
+        own.setdefault(node, set()).add(iface.ip)
 
     for i, n in indexed.values():
         for j, a in enumerate(n.addresses):
@@ -148,23 +151,25 @@ def _check_links(r: Reader, indexed: dict[str, tuple[int, Node]], links: list[Li
                 add_address(ns, e.interface, a, f"{p}.addresses[{j}]")
         if lk.a.node == lk.b.node:
             r.err(f"links[{i}].b.node", "a link's two ends must be on different nodes")
-    _check_node_refs(r, indexed, subnets, ends)
+    _check_node_refs(r, indexed, subnets, ends, own)
 
 
 def _check_node_refs(r: Reader, indexed: dict[str, tuple[int, Node]],
-                     subnets: dict[str, list[tuple[str, Any]]], ends: dict[str, set[str]]) -> None:
+                     subnets: dict[str, list[tuple[str, Any]]], ends: dict[str, set[str]],
+                     own: dict[str, set[Any]]) -> None:
     bridges = {n.name for _i, n in indexed.values() if n.kind == BRIDGE}
     for i, n in indexed.values():
         devs = set(ends.get(n.name, set()))
         if n.kind == HOST:
             devs |= bridges
         nets = subnets.get(n.name, [])
-        dests: set[str] = set()
+        dests: set[tuple[str, int]] = set()
         for j, rt in enumerate(n.routes):
             p = f"nodes[{i}].routes[{j}]"
-            if rt.to in dests:
+            family = 6 if ":" in rt.to or ":" in (rt.via or "") else 4  # IPv4 and IPv6 defaults differ
+            if (rt.to, family) in dests:
                 r.err(f"{p}.to", f"a second route to {rt.to}")
-            dests.add(rt.to)
+            dests.add((rt.to, family))
             if rt.dev is not None and rt.dev not in devs:
                 r.err(f"{p}.dev", f"{rt.dev!r} is not an interface of {n.name!r}")
             if rt.via is not None:
@@ -173,6 +178,8 @@ def _check_node_refs(r: Reader, indexed: dict[str, tuple[int, Node]],
                     r.err(f"{p}.via", f"{rt.via} and {rt.to} are of different IP versions")
                 elif not any(via in net and (rt.dev is None or dev == rt.dev) for dev, net in nets):
                     r.err(f"{p}.via", f"{rt.via} is not on a connected subnet of {n.name!r}")
+                elif via in own.get(n.name, set()):
+                    r.err(f"{p}.via", f"{rt.via} is an address of {n.name!r} itself")
         for j, nat in enumerate(n.nat):
             if nat.out_interface is not None and nat.out_interface not in devs:
                 r.err(f"nodes[{i}].nat[{j}].out_interface",
