@@ -45,8 +45,10 @@ def summary(values: list[float]) -> dict[str, float]:
             "mean_ms": statistics.fmean(values) * 1000 if values else float("nan")}
 
 
-def setup_database(db_path: str) -> tuple[str, int]:
-    """Migrate a fresh SQLite file and create the user, token and lab; returns (token, lab id)."""
+def setup_database(db_path: str, watchers: int) -> tuple[str, int, list[str]]:
+    """Migrate a fresh SQLite file and create the owner, the lab and `watchers` viewers (each watcher is
+    its own user, so role re-checks cost what they would with real people); returns the owner's token,
+    the lab id and the viewers' tokens."""
     env = {**os.environ, "SQLITE_PATH": db_path}
     env.pop("DATABASE_URL", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE, env=env, check=True)
@@ -58,14 +60,22 @@ def setup_database(db_path: str) -> tuple[str, int]:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from topology.models import ApiToken, Lab, TopologyVersion
+    from topology.models import ApiToken, Lab, LabMembership, TopologyVersion
 
     user = get_user_model().objects.create_user(username="bench", password="bench-Passw0rd!")
     token = ApiToken.objects.create(user=user).key
     document = json.loads((BASE / "topology" / "examples" / "seed-2-bridge.json").read_text())
     lab = Lab.objects.create(name="bench", slug="bench", owner=user, version=1)
     TopologyVersion.objects.create(lab=lab, number=1, document=document, author=user)
-    return token, lab.pk
+    viewers = []
+    for i in range(watchers):
+        viewer = get_user_model().objects.create_user(username=f"viewer{i}", password="bench-Passw0rd!")
+        LabMembership.objects.create(lab=lab, user=viewer, role="viewer")
+        viewers.append(ApiToken.objects.create(user=viewer).key)
+    return token, lab.pk, viewers
+
+
+FANOUT: dict[int, dict[str, Any]] = {}
 
 
 class Client:
@@ -134,8 +144,9 @@ async def first_progress(stack: Any, token: str, lab_id: int, rounds: int) -> li
     return delays
 
 
-async def ping_latency(stack: Any, token: str, lab_id: int, clients: int, pings: int, count: int) -> list[float]:
-    watchers = [Client(f"{stack.ws_url}/ws/labs/{lab_id}/?token={token}", stack.url) for _ in range(clients)]
+async def ping_latency(stack: Any, token: str, lab_id: int, viewers: list[str], pings: int,
+                       count: int) -> list[float]:
+    watchers = [Client(f"{stack.ws_url}/ws/labs/{lab_id}/?token={v}", stack.url) for v in viewers]
     for w in watchers:
         await w.open()
     latencies: list[float] = []
@@ -146,8 +157,16 @@ async def ping_latency(stack: Any, token: str, lab_id: int, clients: int, pings:
                               {"source": "red", "target": "blue", "count": count}))["job"]
             for w in watchers:
                 await w.wait_for(lambda e, j=job: e["type"] == "job.finished" and e["job"] == j)
+        per_event: dict[tuple[int, int], list[float]] = {}
         for w in watchers:
-            latencies += [got - e["ts"] for got, e in w.events if e["type"] == "ping.reply"]
+            for got, e in w.events:
+                if e["type"] == "ping.reply":
+                    latencies.append(got - e["ts"])
+                    per_event.setdefault((e["job"], e["seq"]), []).append(got - e["ts"])
+        # Where the time goes: the first watcher of an event vs the last (fan-out) per event.
+        firsts = [min(v) for v in per_event.values()]
+        spreads = [max(v) - min(v) for v in per_event.values()]
+        FANOUT[len(watchers)] = {"first_watcher": summary(firsts), "fan_out_spread": summary(spreads)}
     finally:
         for w in watchers:
             await w.close()
@@ -159,18 +178,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     tmp = Path(tempfile.mkdtemp(prefix="nd-stream-bench-"))
-    token, lab_id = await asyncio.to_thread(setup_database, str(tmp / "bench.sqlite3"))
+    token, lab_id, viewers = await asyncio.to_thread(setup_database, str(tmp / "bench.sqlite3"), max(args.clients))
     stack = Stack(db_path=str(tmp / "bench.sqlite3"), redis_url=redis_url, logdir=tmp)
     from django.conf import settings
 
     settings.WORKER_HOST = stack.worker_host
-    results: dict[str, Any] = {"redis": redis_url, "pings_per_run": args.pings, "count_per_ping": args.count}
+    results: dict[str, Any] = {"redis": redis_url, "pings_per_run": args.pings, "count_per_ping": args.count,
+                               "load_before": os.getloadavg()}
     try:
         await asyncio.to_thread(stack.start)
         results["first_progress"] = summary(await first_progress(stack, token, lab_id, args.rounds))
         for n in args.clients:
             results[f"ping_reply_{n}_clients"] = summary(
-                await ping_latency(stack, token, lab_id, n, args.pings, args.count))
+                await ping_latency(stack, token, lab_id, viewers[:n], args.pings, args.count))
+        results["load_after"] = os.getloadavg()
+        results["breakdown"] = FANOUT
         await post(stack, f"/api/labs/{lab_id}/destroy", token)
         await asyncio.sleep(2)
     except Exception:
@@ -203,10 +225,12 @@ def main() -> None:
         sys.exit("run as root: the worker builds network namespaces")
     results = asyncio.run(main_async(args))
     (BASE / "bench" / "stream_results.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'measure':<26}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for key, value in results.items():
-        if isinstance(value, dict):
-            print(f"{key:<26}{value['n']:>6}{value['p50_ms']:>10.1f}{value['p99_ms']:>10.1f}{value['max_ms']:>10.1f}")
+    print(f"{'measure':<34}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    rows = [(k, v) for k, v in results.items() if isinstance(v, dict) and "n" in v]
+    rows += [(f"  {n} clients: {part}", v) for n, parts in FANOUT.items() for part, v in parts.items()]
+    for key, value in rows:
+        print(f"{key:<34}{value['n']:>6}{value['p50_ms']:>10.1f}{value['p99_ms']:>10.1f}{value['max_ms']:>10.1f}")
+    print(f"load average before {results['load_before']}, after {results.get('load_after')}")
 
 
 if __name__ == "__main__":

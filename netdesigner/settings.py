@@ -116,7 +116,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Pub/sub: one Redis message per event per web process, fanned out locally to its sockets (the
+        # core layer queues one message per socket; bench/STREAM.md measured 1.5x the web server's CPU).
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         # socket_timeout None: redis-py 8 defaults to 5 s, which kills the layer's blocking BZPOPMIN
         # (every idle websocket consumer crashed after 5 s; django/channels_redis#422).
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "capacity": 1500, "expiry": 30},

@@ -9,7 +9,7 @@
   the subprocesses' logs when the test failed.
 - `live_server_url`: the daphne base URL (http://127.0.0.1:<port>).
 
-Helpers for clients: `make_user`, `session_cookie`, `api_token`, `api` (HTTP JSON against the stack),
+Helpers for clients: `make_user`, `session_cookie` / `session_cookie_pair`, `api_token`, `api` (HTTP JSON against the stack),
 `ws_connect` / `Socket` (a websockets client that collects typed events).
 """
 
@@ -248,7 +248,7 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def _stack_session(django_db_setup: Any, django_db_blocker: Any, redis_url: str) -> Iterator[Stack]:
-    from django.conf import settings
+    import redis
     from django.db import connection
 
     if os.geteuid() != 0:
@@ -259,8 +259,6 @@ def _stack_session(django_db_setup: Any, django_db_blocker: Any, redis_url: str)
         pytest.skip(f"the stack shares the test database through a SQLite file, not {db_path!r}")
     logdir = Path(tempfile.mkdtemp(prefix="netdesigner-stack-"))
     stack = Stack(db_path=db_path, redis_url=redis_url, logdir=logdir)
-    saved = settings.WORKER_HOST
-    settings.WORKER_HOST = stack.worker_host  # Deployments made in this process go to the stack's worker
     try:
         stack.start()
         yield stack
@@ -270,12 +268,18 @@ def _stack_session(django_db_setup: Any, django_db_blocker: Any, redis_url: str)
         stack.stop()
         for tag in sorted(stack.tags):
             destroy_tag(tag)
-        settings.WORKER_HOST = saved
+        with contextlib.suppress(Exception):  # messages left for this run's worker host
+            redis.Redis.from_url(redis_url).delete(f"host.{stack.worker_host}")
 
 
 @pytest.fixture
 def stack(_stack_session: Stack, transactional_db: Any, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    from django.conf import settings
+
     s = _stack_session
+    # Only while a stack test runs do deployments made in this process go to the stack's worker: a
+    # transactional web test elsewhere must never have its jobs applied to the kernel by it.
+    saved_host, settings.WORKER_HOST = settings.WORKER_HOST, s.worker_host
     if not s.worker.alive():  # a test killed it (fault tests): bring it back for the next one
         s.start_worker()
     if not s.daphne.alive():
@@ -291,6 +295,7 @@ def stack(_stack_session: Stack, transactional_db: Any, request: pytest.FixtureR
             s.start_worker()
         s.wait_jobs_idle()
         s.destroy_deployments()
+        settings.WORKER_HOST = saved_host
 
 
 @pytest.fixture
@@ -319,6 +324,12 @@ def session_cookie(user: Any) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def session_cookie_pair(user: Any) -> tuple[str, str]:
+    """(name, value) of a logged-in session cookie, e.g. for Playwright's context.add_cookies."""
+    name, _, value = session_cookie(user).partition("=")
+    return name, value
 
 
 def api_token(user: Any) -> str:

@@ -22,7 +22,7 @@ def lab_list_for(*, user: Any) -> list[Lab]:
         .annotate(lab_role=Subquery(lab_role), team_role=Subquery(team_role))
         .order_by("name", "pk")
     )
-    result = []
+    result: list[Lab] = []
     staff = _is_staff(user)
     for lab in labs:
         if staff or lab.owner_id == user.pk:
@@ -36,7 +36,7 @@ def lab_list_for(*, user: Any) -> list[Lab]:
 def lab_deployment_or_none(lab: Lab) -> Any:
     try:
         return lab.deployment
-    except Lab.deployment.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+    except Lab.deployment.RelatedObjectDoesNotExist:
         return None
 
 

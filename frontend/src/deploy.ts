@@ -120,6 +120,7 @@ export class Deploy {
   private async start(kind: "apply" | "destroy"): Promise<void> {
     if (kind === "destroy" && !window.confirm("Destroy everything this lab made in the kernel?")) return;
     try {
+      this.early = [];
       const res = kind === "apply" ? await api.apply(this.labId) : await api.destroy(this.labId);
       this.job = res.job;
       this.jobKind = kind;
@@ -129,7 +130,13 @@ export class Deploy {
       this.jobStatus.textContent = `${kind} job ${res.job} queued`;
       this.announce(`${kind} started`);
       this.refreshButtons();
-      void this.poll(res.job);
+      const early = this.early.filter((e) => e.job === res.job);
+      this.early = [];
+      for (const e of early) {
+        if (e.type === "job.progress") this.onProgress(e);
+        else this.onFinished(e);
+      }
+      if (this.job === res.job) void this.poll(res.job);
     } catch (e) {
       this.jobStatus.textContent = `${kind} refused: ${(e as Error).message}`;
     }
@@ -153,8 +160,14 @@ export class Deploy {
     }
   }
 
+  /** Events that came before the POST answer named the job (a fast worker): replayed once it does. */
+  private early: (JobProgress | JobFinished)[] = [];
+
   onProgress(m: JobProgress): void {
-    if (m.job !== this.job) return;
+    if (m.job !== this.job) {
+      this.early = [...this.early.slice(-20), m];
+      return;
+    }
     this.progress.max = Math.max(1, m.total);
     this.progress.value = m.done;
     this.progressText.textContent = `${this.jobKind}: ${m.done}/${m.total}${m.step ? ` · ${m.step}` : ""}`;
@@ -162,7 +175,10 @@ export class Deploy {
   }
 
   onFinished(m: JobFinished): void {
-    if (m.job !== this.job) return;
+    if (m.job !== this.job) {
+      this.early = [...this.early.slice(-20), m];
+      return;
+    }
     this.job = null;
     const ok = m.status === "succeeded";
     if (ok) this.progress.value = this.progress.max;

@@ -9,6 +9,7 @@ import { History, Model } from "./model";
 import { Panel, type PanelHost } from "./panel";
 import type { Shell } from "./shell";
 import { selectTabByKey } from "./shell";
+import { wireKeyboard, wirePalette } from "./input";
 import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
 
@@ -55,8 +56,8 @@ export class Editor implements PanelHost {
     });
     this.wireToolbar();
     if (!this.readOnly) {
-      this.wirePalette();
-      this.wireKeyboard();
+      wirePalette(this, shell);
+      wireKeyboard(this);
     }
   }
 
@@ -353,92 +354,5 @@ export class Editor implements PanelHost {
     this.shell.buttons.cable?.setAttribute("aria-pressed", String(on));
     this.shell.canvas.classList.toggle("cable-mode", on);
     this.say(on ? "Cable tool: drag from one node to another (C or Esc to stop)" : "Select tool");
-  }
-
-  /** Palette: pointer-drag a kind onto the canvas, or click it to add near the middle of the view. */
-  private wirePalette(): void {
-    const palette = this.shell.palette;
-    if (!palette) return;
-    palette.querySelectorAll<HTMLButtonElement>(".palette-item").forEach((item) => {
-      const kind = item.dataset.kind as NodeKind;
-      item.addEventListener("pointerdown", (down) => {
-        if (down.button !== 0) return;
-        down.preventDefault();
-        let ghost: HTMLElement | null = null;
-        const move = (ev: PointerEvent) => {
-          if (!ghost && Math.hypot(ev.clientX - down.clientX, ev.clientY - down.clientY) > 6) {
-            ghost = h("div", { class: `drag-ghost kind-${kind}`, text: kind });
-            document.body.append(ghost);
-          }
-          if (ghost) ghost.style.transform = `translate(${ev.clientX - 30}px, ${ev.clientY - 15}px)`;
-        };
-        const up = (ev: PointerEvent) => {
-          window.removeEventListener("pointermove", move);
-          window.removeEventListener("pointerup", up);
-          if (!ghost) {
-            this.addNode(kind, this.freeSpot());
-            return;
-          }
-          ghost.remove();
-          const r = this.shell.canvas.getBoundingClientRect();
-          if (ev.clientX >= r.left && ev.clientX <= r.right && ev.clientY >= r.top && ev.clientY <= r.bottom) {
-            const pan = this.cy.pan();
-            const zoom = this.cy.zoom();
-            this.addNode(kind, { x: (ev.clientX - r.left - pan.x) / zoom, y: (ev.clientY - r.top - pan.y) / zoom });
-          }
-        };
-        window.addEventListener("pointermove", move);
-        window.addEventListener("pointerup", up);
-      });
-      item.addEventListener("keydown", (ev) => {
-        if (ev.key === "Enter" || ev.key === " ") {
-          ev.preventDefault();
-          this.addNode(kind, this.freeSpot());
-        }
-      });
-    });
-  }
-
-  /** A spot near the view's centre not covered by another node. */
-  private freeSpot(): { x: number; y: number } {
-    const ext = this.cy.extent();
-    const c = { x: (ext.x1 + ext.x2) / 2, y: (ext.y1 + ext.y2) / 2 };
-    for (let i = 0; i < 200; i++) {
-      const p = { x: c.x + ((i % 5) - 2) * 120, y: c.y + (Math.floor(i / 5) % 5 - 2) * 90 };
-      const taken = this.cy.nodes().toArray().some((n) => {
-        const q = (n as cytoscape.NodeSingular).position();
-        return Math.abs(q.x - p.x) < 90 && Math.abs(q.y - p.y) < 60;
-      });
-      if (!taken) return p;
-    }
-    return c;
-  }
-
-  private wireKeyboard(): void {
-    document.addEventListener("keydown", (ev) => {
-      const t = ev.target as HTMLElement;
-      const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
-      const mod = ev.ctrlKey || ev.metaKey;
-      if (mod && ev.key.toLowerCase() === "s") {
-        ev.preventDefault();
-        void this.save();
-      } else if (typing) {
-        return;
-      } else if (mod && ev.key.toLowerCase() === "z") {
-        ev.preventDefault();
-        if (ev.shiftKey) this.redo();
-        else this.undo();
-      } else if (mod && ev.key.toLowerCase() === "y") {
-        ev.preventDefault();
-        this.redo();
-      } else if (ev.key === "Delete" || ev.key === "Backspace") {
-        this.deleteSelection();
-      } else if (ev.key === "c" && !mod) {
-        this.toggleCable();
-      } else if (ev.key === "Escape") {
-        this.toggleCable(false);
-        this.select(null);
-      }
-    });
   }
 }

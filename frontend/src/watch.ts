@@ -117,8 +117,11 @@ export class Watch {
     this.summary.textContent = `Pinging ${target} from ${source}…`;
     this.summary.classList.remove("error");
     try {
+      this.early = [];
       const res = await api.ping(this.labId, source, target, count);
       this.job = res.job;
+      for (const m of this.early.filter((e) => e.job === res.job)) this.onReply(m);
+      this.early = [];
       if (this.pingButton) this.pingButton.disabled = true;
       void this.poll(res.job);
     } catch (e) {
@@ -127,15 +130,23 @@ export class Watch {
     }
   }
 
+  /** Replies can arrive before the POST answer tells us the job id: keep them until it does. */
+  private early: PingReply[] = [];
+
   onReply(m: PingReply): void {
-    if (m.job !== this.job || this.seen.has(m.seq)) return;
-    this.addReply(m.seq, m.ttl, m.rtt_ms);
+    if (this.job === null || m.job !== this.job) {
+      this.early = [...this.early.slice(-50), m];
+      return;
+    }
+    if (!this.seen.has(m.seq)) this.addReply(m.seq, m.ttl, m.rtt_ms);
   }
 
   private addReply(seq: number, ttl: number, rtt: number): void {
     this.seen.add(seq);
-    this.rtts.push(rtt);
-    this.replies.append(h("li", { text: `seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms` }));
+    const item = h("li", { "data-seq": String(seq), "data-rtt": String(rtt), text: `seq=${seq} ttl=${ttl} time=${rtt.toFixed(3)} ms` });
+    const rows = [...this.replies.querySelectorAll<HTMLElement>("li")];
+    this.replies.insertBefore(item, rows.find((li) => Number(li.dataset.seq) > seq) ?? null);
+    this.rtts = [...this.replies.querySelectorAll<HTMLElement>("li")].map((li) => Number(li.dataset.rtt));
     this.drawChart();
   }
 

@@ -26,14 +26,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 EMPTY = {"format": "netdesigner/v1", "name": "drawn", "nodes": [], "links": []}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Per test, so that nothing of Playwright outlives the test that needed it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread; the stack fixture's ORM calls
-    # (cleanup after each test) run while it is alive.
+    # Playwright's sync API keeps an event loop running on this thread while it is started, which
+    # makes Django refuse ORM calls (the test's own reads); allowed only for this test's duration.
     saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     p = sync_playwright().start()

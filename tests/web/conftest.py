@@ -25,7 +25,8 @@ ROLES = ["outsider", "viewer", "editor", "operator", "owner", "staff"]
 
 
 def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / f"{name}.json").read_text())
+    document: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text())
+    return document
 
 
 @dataclass

@@ -116,10 +116,11 @@ def test_bearer_token_without_csrf(world: World) -> None:
 
     token = token_get_or_create(user=world.users["editor"])
     client = Client(enforce_csrf_checks=True)
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token.key}"}
-    assert client.get("/api/me", **auth).json()["username"] == "editor"
+    auth = {"Authorization": f"Bearer {token.key}"}
+    assert client.get("/api/me", headers=auth).json()["username"] == "editor"
     response = client.patch(
-        f"/api/labs/{world.lab.pk}", data=json.dumps({"description": "x"}), content_type="application/json", **auth
+        f"/api/labs/{world.lab.pk}", data=json.dumps({"description": "x"}), content_type="application/json",
+        headers=auth,
     )
     assert response.status_code == 200
     bad = client.get("/api/labs", HTTP_AUTHORIZATION="Bearer nope")

@@ -46,6 +46,10 @@ def test_stage6_apply_ping_tables_destroy_stream_live(stack: Stack) -> None:
 
         tag = Deployment.objects.get(lab_id=lab_id).tag
         assert f"nd-{tag}-red" in namespaces_of(tag)
+        # A read through the worker (jobs.run_and_wait behind the API).
+        status, tables = api(stack, "GET", f"/api/labs/{lab_id}/nodes/blue/tables", token=token)
+        assert status == 200, tables
+        assert any(i["name"] == "veth-blue" and "192.168.15.2/24" in i["addresses"] for i in tables["interfaces"])
 
         mark = len(sock.events)
         status, body = api(stack, "POST", f"/api/labs/{lab_id}/ping",

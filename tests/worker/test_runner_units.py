@@ -243,3 +243,11 @@ def test_watcher_publishes_only_nodes_whose_tables_changed_and_only_when_watched
         assert watcher.sweep() == 0
     finally:
         client.zrem(watch.WATCHED, str(lab.pk))
+
+
+def test_worker_command_refuses_to_start_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(CommandError, match="must run as root.*CAP_NET_ADMIN"):
+        call_command("worker")

@@ -23,6 +23,7 @@ from . import nsutil as _nsutil
 from . import observer as _observer
 from . import plan as _plan
 from . import state as _state
+from . import tables as _tables
 from . import validate as _validate
 from .model import BRIDGE, IMPLICIT_HOST, Topology
 
@@ -216,13 +217,16 @@ def ping(topology: Any, tag: str, source: str, target: str, count: int = 3, inte
 
 def tables(topology: Any, tag: str, node: str) -> dict[str, Any]:
     """{"interfaces": [{"name","mac","state","addresses"}], "arp": [{"ip","mac","interface","state"}],
-    "routes": [{"to","via","dev","proto","scope"}]} read live from the node's namespace."""
+    "routes": [{"to","via","dev","proto","scope"}]} read live from the node's namespace (a bridge: the
+    lab's host namespace), with pyroute2 (interfaces also carry "master": the bridge a port belongs to)."""
     if not topology.has_node(node):
         raise ValueError(f"{node!r} is not a node of this lab")
     try:
-        return _diag.tables(netns_name(tag, node, topology=topology))
+        return _tables.read(netns_name(tag, node, topology=topology))
     except FileNotFoundError as exc:
         raise EngineError(f"{node}: not deployed") from exc
+    except OSError as exc:
+        raise EngineError(f"{node}: reading the tables failed: {exc}") from exc
 
 
 def run_in(tag: str, node: str, argv: list[str], *, topology: Any | None = None) -> int:

@@ -1,5 +1,5 @@
-"""Live diagnostics inside a lab: ping (the real binary, read line by line as replies arrive),
-the tables of a node read by netlink, and running a command in a node's namespace.
+"""Live diagnostics inside a lab: ping (the real binary, read line by line as replies arrive) and
+running a command in a node's namespace. A node's tables are read with pyroute2 in `tables.py`.
 
 The ping binary is run by argv inside the namespace (`ip netns exec`), never through a shell, with a
 bounded count and deadline so a lost lab cannot hang a worker.
@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 from . import nsutil
-from . import rtnl as rt
-from .observer import read_links
-from .rtnl import Rtnl, s_ip, s_mac, s_u32
 
 REPLY_RE = re.compile(r"icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms")
 SUMMARY_RE = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 ERROR_RE = re.compile(r"^ping: (?:[^:]+: )?(.+)$")
-NUD = {0x01: "INCOMPLETE", 0x02: "REACHABLE", 0x04: "STALE", 0x08: "DELAY", 0x10: "PROBE",
-       0x20: "FAILED", 0x40: "NOARP", 0x80: "PERMANENT"}
-PROTOS = {2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 77: "netdesigner"}
-SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 
 
 def parse_line(line: str) -> tuple[str, tuple[Any, ...]] | None:
@@ -81,50 +73,6 @@ def resolve_target(addresses: dict[str, list[str]], target: str) -> str:
             raise ValueError(f"node {target!r} has no address")
         return addresses[target][0]
     return str(ipaddress.ip_address(target))
-
-
-def tables(ns: str) -> dict[str, Any]:
-    r = Rtnl.into(ns)
-    try:
-        names, links = read_links(r)
-        addrs: dict[int, list[str]] = {}
-        for m in r.addrs():
-            family, plen, _flags, _scope, index = m.fields
-            ip = s_ip(m.attrs.get(rt.IFA_LOCAL if family == socket.AF_INET else rt.IFA_ADDRESS))
-            if ip is not None:
-                addrs.setdefault(index, []).append(f"{ip}/{plen}")
-        interfaces = []
-        for m in links:
-            master = s_u32(m.attrs.get(rt.IFLA_MASTER))
-            interfaces.append({
-                "name": names[m.fields[2]], "mac": s_mac(m.attrs.get(rt.IFLA_ADDRESS)),
-                "state": "up" if m.fields[3] & rt.IFF_UP else "down",
-                "addresses": addrs.get(m.fields[2], []),
-                "master": names.get(master) if master else None})
-        arp = []
-        for m in r.neighbours():
-            family, ifindex, state, _flags, _type = m.fields
-            ip = s_ip(m.attrs.get(rt.NDA_DST))
-            if ip is None or family != socket.AF_INET:
-                continue
-            arp.append({"ip": ip, "mac": s_mac(m.attrs.get(rt.NDA_LLADDR)),
-                        "interface": names.get(ifindex, "?"), "state": NUD.get(state, str(state))})
-        routes = []
-        for m in r.routes(0, rt.RT_TABLE_MAIN):
-            _fam, dst_len, _s, _t, table, proto, scope, rtype, _f = m.fields
-            if (s_u32(m.attrs.get(rt.RTA_TABLE)) or table) != rt.RT_TABLE_MAIN or rtype != 1:
-                continue
-            dst = s_ip(m.attrs.get(rt.RTA_DST))
-            if dst is not None and dst.startswith("fe80:"):
-                continue  # the kernel's own link-local route on every IPv6 interface
-            oif = s_u32(m.attrs.get(rt.RTA_OIF))
-            routes.append({"to": f"{dst}/{dst_len}" if dst is not None else "default",
-                           "via": s_ip(m.attrs.get(rt.RTA_GATEWAY)),
-                           "dev": names.get(oif) if oif is not None else None,
-                           "proto": PROTOS.get(proto, str(proto)), "scope": SCOPES.get(scope, str(scope))})
-        return {"interfaces": interfaces, "arp": arp, "routes": routes}
-    finally:
-        r.close()
 
 
 def run_in(ns: str, argv: list[str]) -> int:

@@ -49,7 +49,7 @@ def lab_unique_slug(*, name: str) -> str:
     taken = set(Lab.objects.filter(slug__startswith=(slugify(name)[:SLUG_MAX] or "lab")).values_list("slug", flat=True))
     for candidate in _slug_candidates(name):
         if candidate not in taken:
-            return candidate
+            return str(candidate)
     raise Conflict("no free slug for this name; choose another name")  # pragma: no cover
 
 

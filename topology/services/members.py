@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,7 +15,6 @@ from ..models import Lab, LabMembership
 from .audit import audit_record
 from .errors import FieldError, Invalid, NotFound
 from .permissions import lab_require_role
-
 
 logger = logging.getLogger(__name__)
 

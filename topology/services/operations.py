@@ -57,26 +57,28 @@ def _job_create(*, lab: Lab | None, user: Any, kind: str, params: dict[str, Any]
     )
 
 
-def _request(*, lab: Lab, user: Any, kind: str, params: dict[str, Any]) -> Job:
+def _request(*, lab: Lab, user: Any, kind: str, params: dict[str, Any], dispatch: bool = True) -> Job:
+    """Create the job; `dispatch=False` leaves it queued for the caller to run (`lab ... --inline`)."""
     with transaction.atomic():
         deployment = deployment_ensure(lab=lab)
         job = _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=deployment.worker_host)
         audit_record(lab=lab, user=user, action=f"job.{kind}", detail={"job": job.pk, **params})
-        jobs.enqueue(job)  # sends after commit
+        if dispatch:
+            jobs.enqueue(job)  # sends after commit
     return job
 
 
-def lab_apply_request(*, lab: Lab, user: Any) -> Job:
+def lab_apply_request(*, lab: Lab, user: Any, dispatch: bool = True) -> Job:
     """Queue making the kernel match the lab's current version (operator)."""
     _check(user, lab, Role.OPERATOR)
     lab.refresh_from_db(fields=["version"])
-    return _request(lab=lab, user=user, kind=JobKind.APPLY, params={"version": lab.version})
+    return _request(lab=lab, user=user, kind=JobKind.APPLY, params={"version": lab.version}, dispatch=dispatch)
 
 
-def lab_destroy_request(*, lab: Lab, user: Any) -> Job:
+def lab_destroy_request(*, lab: Lab, user: Any, dispatch: bool = True) -> Job:
     """Queue removing everything the lab made; fine when nothing was deployed (operator)."""
     _check(user, lab, Role.OPERATOR)
-    return _request(lab=lab, user=user, kind=JobKind.DESTROY, params={})
+    return _request(lab=lab, user=user, kind=JobKind.DESTROY, params={}, dispatch=dispatch)
 
 
 def ping_params_check(*, document: dict[str, Any], source: Any, target: Any, count: Any) -> dict[str, Any]:
@@ -102,11 +104,13 @@ def _is_address(text: str) -> bool:
     return True
 
 
-def lab_ping_request(*, lab: Lab, user: Any, source: str, target: str, count: int = 3) -> Job:
+def lab_ping_request(
+    *, lab: Lab, user: Any, source: str, target: str, count: int = 3, dispatch: bool = True
+) -> Job:
     """Queue a ping from node `source` to an address or node name (operator)."""
     _check(user, lab, Role.OPERATOR)
     params = ping_params_check(document=lab_current_document(lab=lab), source=source, target=target, count=count)
-    return _request(lab=lab, user=user, kind=JobKind.PING, params=params)
+    return _request(lab=lab, user=user, kind=JobKind.PING, params=params, dispatch=dispatch)
 
 
 def cleanup_request(*, user: Any) -> Job:

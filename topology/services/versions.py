@@ -55,8 +55,10 @@ def documents_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     node_key = lambda n: n.get("name") if isinstance(n, dict) else repr(n)  # noqa: E731
     nodes = _section_diff(_by_key(old.get("nodes"), node_key), _by_key(new.get("nodes"), node_key))
     links = _section_diff(_by_key(old.get("links"), _link_key), _by_key(new.get("links"), _link_key))
-    old_layout = old.get("layout") if isinstance(old.get("layout"), dict) else {}
-    new_layout = new.get("layout") if isinstance(new.get("layout"), dict) else {}
+    old_layout: dict[str, Any] = old.get("layout") or {}
+    new_layout: dict[str, Any] = new.get("layout") or {}
+    if not isinstance(old_layout, dict) or not isinstance(new_layout, dict):
+        old_layout, new_layout = {}, {}
     moved = sorted(k for k in new_layout if k in old_layout and old_layout[k] != new_layout[k])
     meta = sorted(k for k in ("name", "description") if old.get(k) != new.get(k))
     return {"nodes": nodes, "links": links, "moved": moved, "changed_fields": meta}
