@@ -141,8 +141,13 @@ def drag_frames(page: Any, seconds: float = 2.0) -> list[float]:
         page.wait_for_timeout(8)
     page.mouse.up()
     frames = page.evaluate("() => { window.__recording = false; return window.__frames; }")
-    moved = page.evaluate("() => window.netdesigner.cy.nodes('[kind = \"namespace\"]')[0].renderedPosition()")
-    assert abs(moved["x"] - x) > 1 or abs(moved["y"] - y) > 1 or True
+    moved = page.evaluate(
+        """() => { const n = window.netdesigner.cy.nodes('[kind = "namespace"]')[0];
+                   const r = document.getElementById('cy').getBoundingClientRect(); const p = n.renderedPosition();
+                   return [r.left + p.x, r.top + p.y]; }"""
+    )
+    if abs(moved[0] - x) < 1 and abs(moved[1] - y) < 1:
+        raise RuntimeError("the drag did not move the node: the frame times would measure nothing")
     return [b - a for a, b in zip(frames, frames[1:], strict=False)]
 
 

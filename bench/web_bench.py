@@ -117,7 +117,7 @@ def main() -> None:
     client.force_login(owner)
     member_client = Client()
     member_client.force_login(member)
-    print(f"database: {os.environ['SQLITE_PATH']}")
+    print(f"database: {os.environ['SQLITE_PATH']} (removed at the end)")
     for who, c in (("owner", client), ("member", member_client)):
         with counting(connection) as queries:
             c.get("/api/labs")
@@ -156,3 +156,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    import shutil
+
+    shutil.rmtree(os.path.dirname(os.environ["SQLITE_PATH"]), ignore_errors=True)

@@ -49,14 +49,14 @@ def _run_for_labs(request: HttpRequest, labs: list[Lab], what: str, service: Any
         messages.success(request, f"{what} queued: {', '.join(started)}")
 
 
-class TeamMembershipInline(admin.TabularInline):
+class TeamMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = TeamMembership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "slug", "created"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -64,24 +64,24 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(TeamMembership)
-class TeamMembershipAdmin(admin.ModelAdmin):
+class TeamMembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["team", "user", "role"]
     list_filter = ["role", "team"]
     search_fields = ["team__name", "user__username"]
     autocomplete_fields = ["user", "team"]
 
 
-class LabMembershipInline(admin.TabularInline):
+class LabMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     model = LabMembership
     extra = 0
     autocomplete_fields = ["user"]
 
 
-class TopologyVersionInline(admin.TabularInline):
+class TopologyVersionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = TopologyVersion
     extra = 0
     fields = ["number", "author", "note", "created"]
-    readonly_fields = fields
+    readonly_fields = ["number", "author", "note", "created"]
     can_delete = False
     show_change_link = True
     ordering = ["-number"]
@@ -90,11 +90,11 @@ class TopologyVersionInline(admin.TabularInline):
         return False
 
 
-class DeploymentInline(admin.StackedInline):
+class DeploymentInline(admin.StackedInline):  # type: ignore[type-arg]
     model = Deployment
     extra = 0
     fields = ["tag", "worker_host", "state", "version", "error", "updated"]
-    readonly_fields = fields
+    readonly_fields = ["tag", "worker_host", "state", "version", "error", "updated"]
     can_delete = False
     show_change_link = True
 
@@ -113,7 +113,7 @@ def destroy_labs(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Lab])
 
 
 @admin.register(Lab)
-class LabAdmin(admin.ModelAdmin):
+class LabAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["slug", "name", "owner", "team", "version", "deployment_state", "updated"]
     list_filter = ["team", "deployment__state", "created"]
     search_fields = ["name", "slug", "owner__username", "description"]
@@ -145,7 +145,7 @@ class LabAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabMembership)
-class LabMembershipAdmin(admin.ModelAdmin):
+class LabMembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["lab", "user", "role"]
     list_filter = ["role"]
     search_fields = ["lab__slug", "lab__name", "user__username"]
@@ -153,13 +153,13 @@ class LabMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopologyVersion)
-class TopologyVersionAdmin(admin.ModelAdmin):
+class TopologyVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["lab", "number", "author", "note", "created"]
     list_filter = ["created"]
     search_fields = ["lab__slug", "lab__name", "note", "author__username"]
     list_select_related = ["lab", "author"]
     fields = ["lab", "number", "author", "note", "created", "document_pretty"]
-    readonly_fields = fields
+    readonly_fields = ["lab", "number", "author", "note", "created", "document_pretty"]
 
     @admin.display(description="document")
     def document_pretty(self, version: TopologyVersion) -> str:
@@ -186,7 +186,7 @@ def cleanup_orphans(modeladmin: Any, request: HttpRequest, queryset: QuerySet[De
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(admin.ModelAdmin):
+class DeploymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["lab", "tag", "worker_host", "state", "applied_version", "updated"]
     list_filter = ["state", "worker_host"]
     search_fields = ["tag", "lab__slug", "lab__name", "worker_host"]
@@ -213,14 +213,15 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "kind", "status", "lab", "progress", "worker_host", "created_by", "created", "finished"]
     list_filter = ["kind", "status", "worker_host", "created"]
     search_fields = ["lab__slug", "error", "created_by__username"]
     list_select_related = ["lab", "created_by"]
     fields = ["lab", "kind", "status", "params", "done", "total", "error", "worker_host", "created_by",
               "created", "started", "finished", "log_pretty", "result_pretty"]
-    readonly_fields = fields
+    readonly_fields = ["lab", "kind", "status", "params", "done", "total", "error", "worker_host", "created_by",
+                       "created", "started", "finished", "log_pretty", "result_pretty"]
 
     @admin.display(description="progress")
     def progress(self, job: Job) -> str:
@@ -242,7 +243,7 @@ class JobAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["created", "user", "action", "lab"]
     list_filter = ["action", "created"]
     search_fields = ["action", "user__username", "lab__slug"]
@@ -254,7 +255,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["user", "key_prefix", "created"]
     search_fields = ["user__username"]
     list_filter = ["created"]

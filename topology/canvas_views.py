@@ -16,8 +16,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import URLPattern, path
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -47,15 +45,6 @@ def canvas_assets() -> dict[str, Any]:
     return _read_assets(MANIFEST) if settings.DEBUG else _cached_assets()
 
 
-def base_template() -> str:
-    """The site's base.html; a bare page of our own if the site has none (the canvas covers the window)."""
-    try:
-        get_template("base.html")
-    except TemplateDoesNotExist:
-        return "topology/canvas_bare.html"
-    return "base.html"
-
-
 @login_required
 @ensure_csrf_cookie
 def lab_canvas(request: HttpRequest, lab_id: int) -> HttpResponse:
@@ -70,7 +59,7 @@ def lab_canvas(request: HttpRequest, lab_id: int) -> HttpResponse:
         "user": request.user.get_username(),
         "wsPath": f"/ws/labs/{lab.pk}/",
     }
-    context = {"lab": lab, "role": role, "config": config, "assets": canvas_assets(), "base_template": base_template()}
+    context = {"lab": lab, "role": role, "config": config, "assets": canvas_assets()}
     return render(request, "topology/canvas.html", context)
 
 

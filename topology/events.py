@@ -20,7 +20,8 @@ from channels.layers import get_channel_layer
 
 log = logging.getLogger(__name__)
 
-# Consumers handle group messages of this type ("lab.event" -> `lab_event`) and relay `event` as-is.
+# Consumers handle group messages of this type ("lab.event" -> `lab_event`) and relay the event as-is
+# ("text": its JSON; or "event": the dict, for callers that group_send directly).
 MESSAGE_TYPE = "lab.event"
 # Tells consumers of a lab to re-check their user's role now (a membership was removed or changed).
 ACCESS_MESSAGE_TYPE = "lab.access"
@@ -60,9 +61,9 @@ def _send(lab_id: int, message: dict[str, Any]) -> None:
 
 
 def message(event: dict[str, Any]) -> dict[str, Any]:
-    """The group message carrying `event`, with its JSON text encoded once here rather than once per
-    watching socket."""
-    return {"type": MESSAGE_TYPE, "event": event, "text": json.dumps(event, default=str)}
+    """The group message carrying `event` as JSON text, encoded once here rather than once per watching
+    socket (and only the text: the layer decodes the message once per socket)."""
+    return {"type": MESSAGE_TYPE, "text": json.dumps(event, default=str)}
 
 
 def publish(lab_id: int, event: dict[str, Any]) -> None:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 PRESENCE_TTL = 30.0  # seconds a socket counts as watching after its last heartbeat
 HEARTBEAT = 10.0  # seconds between a socket's presence refreshes
 REFRESH = 3.0  # seconds between two sweeps of the watcher
+# Nodes read per sweep (about 7 ms of CPU each): a big lab is refreshed a slice at a time, in turn, so
+# watching a 200-node lab costs ~10% of a core instead of half of one.
+NODES_PER_SWEEP = 40
 WATCHED = "nd:watched"
 
 
@@ -56,14 +59,14 @@ def _digest(tables: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(tables, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
 
 
-def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool) -> int:
-    """Read every node's tables and publish a snapshot for those that changed (all when `force`).
-    A node that cannot be read (half-applied lab) is skipped. Returns the number published."""
+def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool, nodes: list[str] | None = None) -> int:
+    """Read the nodes' tables (all nodes by default) and publish a snapshot for those that changed (all
+    when `force`). A node that cannot be read (half-applied lab) is skipped. Returns the number published."""
     client = redis_client()
     known = {_text(k): _text(v) for k, v in client.hgetall(tables_key(lab_id)).items()}
     fresh: dict[str, str] = {}
     published = 0
-    for node in table_nodes(topology):
+    for node in table_nodes(topology) if nodes is None else nodes:
         try:
             tables = dict(engine.tables(topology, tag, node))
         except Exception as exc:  # noqa: BLE001 - one unreadable node must not hide the others
@@ -101,6 +104,7 @@ class TablesWatcher(threading.Thread):
         self.interval = interval
         self.stopped = threading.Event()
         self._parsed: dict[int, Any] = {}  # TopologyVersion id -> parsed Topology
+        self._cursor: dict[int, int] = {}  # lab id -> where the next slice of its nodes starts
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -118,9 +122,10 @@ class TablesWatcher(threading.Thread):
         if not labs:
             return 0
         published = 0
-        deployments = Deployment.objects.filter(
+        deployments = list(Deployment.objects.filter(
             lab_id__in=labs, worker_host=self.host, state=DeploymentState.DEPLOYED, version__isnull=False
-        ).select_related("version")
+        ).select_related("version"))
+        budget = max(1, NODES_PER_SWEEP // max(1, len(deployments)))
         for deployment in deployments:
             version = deployment.version
             assert version is not None
@@ -129,5 +134,10 @@ class TablesWatcher(threading.Thread):
                 topology = engine.parse(version.document, max_nodes=settings.NETDESIGNER_MAX_NODES,
                                         max_links=settings.NETDESIGNER_MAX_LINKS)
                 self._parsed = {version.pk: topology, **dict(list(self._parsed.items())[:50])}
-            published += publish_tables(deployment.lab_id, topology, deployment.tag, force=False)
+            nodes = table_nodes(topology)
+            if len(nodes) > budget:
+                start = self._cursor.get(deployment.lab_id, 0) % len(nodes)
+                self._cursor[deployment.lab_id] = start + budget
+                nodes = (nodes[start:] + nodes[:start])[:budget]
+            published += publish_tables(deployment.lab_id, topology, deployment.tag, force=False, nodes=nodes)
         return published

@@ -159,10 +159,9 @@ export function syncCanvas(cy: cytoscape.Core, model: Model, status: Map<string,
         el.data({ name: data.name, label, w, h: hgt });
       }
     }
-    const idOf = new Map(model.nodes.map((n) => [n.spec.name, n.id]));
     for (const l of model.links) {
-      const s = idOf.get(l.spec.a.node);
-      const t = idOf.get(l.spec.b.node);
+      const s = l.aId;
+      const t = l.bId;
       if (!s || !t) continue;
       want.add(l.id);
       const data = {

@@ -2,7 +2,7 @@
 // so renaming a node or reordering never confuses the drawing. Undo/redo keeps whole snapshots:
 // simple, and cheap enough even for 1,000 nodes (one JSON string per edit).
 
-import type { Endpoint, LinkSpec, NodeKind, NodeSpec, Point, TopologyDoc } from "./types";
+import type { LinkSpec, NodeKind, NodeSpec, Point, TopologyDoc } from "./types";
 
 export interface NodeItem {
   id: string;
@@ -13,6 +13,10 @@ export interface NodeItem {
 export interface LinkItem {
   id: string;
   spec: LinkSpec;
+  // The node ids of the two ends: renaming a node follows these, never names (two nodes may share
+  // a name for a moment while someone types).
+  aId: string | undefined;
+  bId: string | undefined;
 }
 
 let counter = 0;
@@ -39,7 +43,14 @@ export class Model {
     m.extra = extra;
     const lay = layout ?? {};
     m.nodes = (nodes ?? []).map((spec) => ({ id: newId("n"), spec: structuredClone(spec), pos: lay[spec.name] ?? null }));
-    m.links = (links ?? []).map((spec) => ({ id: newId("l"), spec: structuredClone(spec) }));
+    const byName = new Map<string, string>();
+    for (const n of [...m.nodes].reverse()) byName.set(n.spec.name, n.id);
+    m.links = (links ?? []).map((spec) => ({
+      id: newId("l"),
+      spec: structuredClone(spec),
+      aId: byName.get(spec.a?.node),
+      bId: byName.get(spec.b?.node),
+    }));
     return m;
   }
 
@@ -139,7 +150,7 @@ export class Model {
       bIf = this.unique(`veth-${bName}`, this.usedInterfaces(bName));
     }
     const spec: LinkSpec = { a: { node: aName, interface: aIf }, b: { node: bName, interface: bIf } };
-    const item = { id: newId("l"), spec };
+    const item = { id: newId("l"), spec, aId, bId };
     this.links.push(item);
     return item;
   }
@@ -147,25 +158,16 @@ export class Model {
   renameNode(id: string, name: string): void {
     const n = this.node(id);
     if (!n) return;
-    const old = n.spec.name;
     n.spec.name = name;
     for (const l of this.links) {
-      if (l.spec.a.node === old) l.spec.a.node = name;
-      if (l.spec.b.node === old) l.spec.b.node = name;
+      if (l.aId === id) l.spec.a.node = name;
+      if (l.bId === id) l.spec.b.node = name;
     }
   }
 
   remove(ids: Set<string>): void {
-    const goneNames = new Set(this.nodes.filter((n) => ids.has(n.id)).map((n) => n.spec.name));
     this.nodes = this.nodes.filter((n) => !ids.has(n.id));
-    this.links = this.links.filter(
-      (l) => !ids.has(l.id) && !goneNames.has(l.spec.a.node) && !goneNames.has(l.spec.b.node),
-    );
-  }
-
-  /** The node id a link end points at (by name). */
-  endId(e: Endpoint): string | undefined {
-    return this.nodeByName(e.node)?.id;
+    this.links = this.links.filter((l) => !ids.has(l.id) && !ids.has(l.aId ?? "") && !ids.has(l.bId ?? ""));
   }
 
   /** Which item an error path like `links[0].a.addresses[0]` or `nodes[2].name` is about. */

@@ -93,8 +93,10 @@ export class Watch {
     const m = this.editor.model;
     const byName = m.nodeByName(target);
     if (byName) return byName.id;
+    const owns = (addresses: string[] | undefined) => (addresses ?? []).some((a) => a.split("/")[0] === target);
     for (const l of m.links) {
-      for (const e of [l.spec.a, l.spec.b]) if ((e.addresses ?? []).some((a) => a.split("/")[0] === target)) return m.endId(e) ?? null;
+      if (owns(l.spec.a.addresses)) return l.aId ?? null;
+      if (owns(l.spec.b.addresses)) return l.bId ?? null;
     }
     const br = m.nodes.find((n) => (n.spec.addresses ?? []).some((a) => a.split("/")[0] === target));
     return br?.id ?? null;

@@ -90,6 +90,17 @@ def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_p
     script = Path(dl.value.path()).read_text()
     assert "ip netns add" in script or "ip netns" in script, script[:300]
 
+    # Renaming through a name that is taken for a moment (typing "red" on the way to "red2") keeps
+    # every cable on its own node.
+    page.locator("#cy").click(position={"x": 5, "y": 5})
+    x, y = node_point(page, "blue")
+    page.mouse.click(x, y)
+    name = page.get_by_label("Name", exact=True)
+    name.fill("red")
+    name.fill("red2")
+    links = page.evaluate("() => window.netdesigner.editor.model.toDoc().links")
+    assert [(link["a"]["node"], link["b"]["node"]) for link in links] == [("red", "red2"), ("host", "red")]
+
     # History: restore version 1 (drops the unsaved host after asking) as version 3.
     page.on("dialog", lambda d: d.accept())
     tab(page, "History")

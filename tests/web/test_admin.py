@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -36,7 +34,7 @@ def test_every_admin_page_renders(superuser_client: Client, world: World) -> Non
         assert superuser_client.get(reverse(f"{base}_changelist") + "?q=a").status_code == 200
         add = superuser_client.get(reverse(f"{base}_add"))
         assert add.status_code == (200 if model_admin.has_add_permission(add.wsgi_request) else 403), meta.model_name
-        obj = model.objects.first()
+        obj = model._default_manager.first()
         if obj is not None:
             change = superuser_client.get(reverse(f"{base}_change", args=[obj.pk]))
             assert change.status_code == 200, meta.model_name
@@ -61,6 +59,7 @@ def test_deployment_page_shows_kernel_next_to_design(superuser_client: Client, w
     assert page.status_code == 200
     assert "Kernel now vs design" in html and "1 difference(s)" in html
     assert "aa:bb:cc:00:00:01" in html and "192.168.15.1/24" in html
+    assert f"nd-{deployment.tag}-red" in html
     assert worker.waited[-1].params == {"tables": True}
 
 

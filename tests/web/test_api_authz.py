@@ -142,3 +142,11 @@ def test_session_writes_need_csrf(world: World) -> None:
         url, data=json.dumps({"description": "x"}), content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert allowed.status_code == 200
+
+
+def test_anonymous_gets_401_everywhere_else(world: World) -> None:
+    client = world.client("anonymous")
+    body = json.dumps({"name": "x", "topology": {}})
+    assert client.post("/api/labs", data=body, content_type="application/json").status_code == 401
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/api/me").json()["detail"].startswith("authentication required")

@@ -194,3 +194,24 @@ def test_lab_list_is_constant_queries(world: World, django_assert_max_num_querie
     with django_assert_max_num_queries(4):
         response = client.get("/api/labs")
     assert len(response.json()) == 31
+
+
+def test_restore_without_body_and_oversized_request(world: World) -> None:
+    client = world.client("editor")
+    restored = client.post(f"/api/labs/{world.lab.pk}/versions/1/restore")
+    assert restored.status_code == 200 and restored.json() == {"version": 2}
+    huge = json.dumps({"version": 2, "topology": {"name": "x" * 3_000_000}})
+    response = client.put(f"/api/labs/{world.lab.pk}/topology", data=huge, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    world.lab.refresh_from_db()
+    assert world.lab.version == 2
+
+
+def test_create_in_a_team(world: World) -> None:
+    body = {"name": "Team lab", "topology": example("seed-1-direct"), "team": "team-a"}
+    assert post(world.client("viewer"), "/api/labs", body).status_code == 422  # not a team member
+    created = post(world.client("editor"), "/api/labs", body)
+    assert created.status_code == 201
+    assert Lab.objects.get(pk=created.json()["id"]).team == world.lab.team
+    # team viewers see it (operator is a team viewer)
+    assert world.client("operator").get(f"/api/labs/{created.json()['id']}").json()["role"] == "viewer"

@@ -92,3 +92,10 @@ def test_bootstrap_demo_is_idempotent(db: Any, settings: Any, tmp_path: Path) ->
 def test_pages_are_accessible_basics(client: Client, url: str) -> None:
     html = client.get(url).content.decode()
     assert '<html lang="en">' in html and 'href="#main"' in html and "<main id=\"main\"" in html
+
+
+def test_canvas_page_extends_the_base_template(world: World) -> None:
+    page = world.client("viewer").get(f"/labs/{world.lab.pk}/")
+    assert page.status_code == 200
+    assert b'href="#main"' in page.content
+    assert world.client("outsider").get(f"/labs/{world.lab.pk}/").status_code == 404

@@ -251,3 +251,43 @@ def test_worker_command_refuses_to_start_without_root(monkeypatch: pytest.Monkey
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(CommandError, match="must run as root.*CAP_NET_ADMIN"):
         call_command("worker")
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_watcher_reads_a_big_lab_a_slice_per_sweep_in_turn(lab: Lab, fake_engine: Calls, published: Published,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from topology import watch
+
+    run(lab, "apply")
+    read: list[str] = []
+    real = engine.tables
+
+    def reading(topology: Any, tag: str, node: str) -> dict[str, Any]:
+        read.append(node)
+        return real(topology, tag, node)
+
+    monkeypatch.setattr(engine, "tables", reading)
+    monkeypatch.setattr(watch, "NODES_PER_SWEEP", 3)
+    watcher = watch.TablesWatcher(host="unit-host")
+    client = locks.redis_client()
+    client.zadd(watch.WATCHED, {str(lab.pk): time.time()})
+    try:
+        watcher.sweep()
+        watcher.sweep()
+    finally:
+        client.zrem(watch.WATCHED, str(lab.pk))
+    # host, red, blue, lan have tables (v-net-0 is a bridge): 3 per sweep, continuing where it stopped.
+    assert read == ["host", "red", "blue", "lan", "host", "red"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_cleanup_destroys_only_tags_without_a_deployment(lab: Lab, fake_engine: Calls, published: Published,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    run(lab, "apply")
+    mine = Deployment.objects.get(lab=lab).tag
+    monkeypatch.setattr(engine, "deployed_tags", lambda: {mine, "orphn1", "orphn2"})
+    job = run(None, "cleanup")
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"removed": ["orphn1", "orphn2"]})
+    assert fake_engine["destroy"] == ["orphn1", "orphn2"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.stack import Stack, Socket, api, api_token, make_user, session_cookie, ws_connect
+from tests.stack import Socket, Stack, api, api_token, make_user, session_cookie, ws_connect
 from topology import events
 
 pytestmark = [pytest.mark.services, pytest.mark.root]

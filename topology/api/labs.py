@@ -37,6 +37,7 @@ def lab_create(request: HttpRequest, payload: LabIn) -> Status[Any]:
         name=payload.name,
         topology=payload.topology,
         description=payload.description,
+        team=lab_services.team_for_new_lab(user=request.auth, slug=payload.team),  # type: ignore[attr-defined]
     )
     return Status(201, {"id": lab.pk, "slug": lab.slug, "version": lab.version})
 

@@ -33,6 +33,7 @@ class LabIn(Schema):
     name: str = Field(max_length=100)
     topology: dict[str, Any]
     description: str = ""
+    team: str | None = Field(None, description="slug of a team you are an editor (or more) of")
 
 
 class LabPatch(Schema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine import api as engine
 from ..models import Deployment
 from .errors import ServiceError
 from .operations import NOT_DEPLOYED, lab_current_document, lab_drift
@@ -38,6 +39,13 @@ def design_by_node(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return nodes
 
 
+def _netns(tag: str, node: str) -> str:
+    try:
+        return engine.netns_name(tag, node)
+    except Exception:  # noqa: BLE001 - a name the engine refuses is shown without its namespace
+        return ""
+
+
 def deployment_inspect(*, deployment: Deployment, user: Any) -> dict[str, Any]:
     """{"ok", "message", "drift", "nodes": [{"name", "design", "kernel", "drift", "extra"}]}."""
     lab = deployment.lab
@@ -60,6 +68,7 @@ def deployment_inspect(*, deployment: Deployment, user: Any) -> dict[str, Any]:
         tables = kernel.get(name)
         rows.append({
             "name": name,
+            "netns": _netns(deployment.tag, name),
             "design": design.get(name),
             "kernel": tables,
             "extra": {k: v for k, v in (tables or {}).items() if k not in ("interfaces", "arp", "routes")},

@@ -18,11 +18,11 @@ from django.utils.text import slugify
 
 from .. import events
 from ..choices import DeploymentState, Role
-from ..models import Deployment, Lab, Team, TopologyVersion
+from ..models import Deployment, Lab, Team, TeamMembership, TopologyVersion
 from .audit import audit_record
 from .documents import document_check
 from .errors import Conflict, FieldError, Invalid
-from .permissions import lab_require_role
+from .permissions import _is_staff, lab_require_role
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,17 @@ def _name_check(name: Any) -> str:
     if len(name.strip()) > 100:
         raise Invalid([FieldError("name", "at most 100 characters")], detail="name too long")
     return name.strip()
+
+
+def team_for_new_lab(*, user: Any, slug: str | None) -> Team | None:
+    """The team a new lab goes to: the caller must be an editor (or more) of it, or staff."""
+    if not slug:
+        return None
+    team = Team.objects.filter(slug=slug).first()
+    role = TeamMembership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+    if team is None or not (_is_staff(user) or Role.rank(role) >= Role.rank(Role.EDITOR)):
+        raise Invalid([FieldError("team", f"no team '{slug}' that you may add labs to")], detail="unknown team")
+    return team
 
 
 def lab_create(

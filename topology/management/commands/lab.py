@@ -286,7 +286,8 @@ class Command(BaseCommand):
                 continue
             waited = time.monotonic() - started
             if not inline and job.status == JobStatus.QUEUED and waited > 10 and not warned:
-                self.stderr.write("waiting for the worker... is `manage.py worker` running? (or use --inline)")
+                self.stderr.write(f"waiting for the worker of host '{job.worker_host}'... is `manage.py worker` "
+                                  "running there? (or use --inline on that host)")
                 warned = True
             if waited > timeout:
                 self.fail(f"job {job.pk} did not finish within {timeout:g} s (status {job.status})")
