@@ -25,8 +25,10 @@ export class LabSocket {
       const msg = parseMessage(String(ev.data));
       if (msg) this.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       this.onState(false);
+      // 4401: logged out, 4403: no role on the lab any more: retrying cannot help.
+      if (ev.code === 4401 || ev.code === 4403) this.closed = true;
       if (this.closed) return;
       setTimeout(() => this.open(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);

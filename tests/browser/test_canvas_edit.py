@@ -99,7 +99,7 @@ def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_p
     name.fill("red")
     name.fill("red2")
     links = page.evaluate("() => window.netdesigner.editor.model.toDoc().links")
-    assert [(link["a"]["node"], link["b"]["node"]) for link in links] == [("red", "red2"), ("host", "red")]
+    assert [(link["a"]["node"], link["b"]["node"]) for link in links] == [("red", "red2"), ("red", "host")]
 
     # History: restore version 1 (drops the unsaved host after asking) as version 3.
     page.on("dialog", lambda d: d.accept())

@@ -89,6 +89,13 @@ def test_draw_stage2_save_apply_ping(stack: Any, user_page: Any, make_lab: Any, 
         assert page.locator("[data-testid=job-status]").text_content() == "apply succeeded"
         page.wait_for_function("() => window.netdesigner.cy.$('.st-deployed').length >= 5")
         page.screenshot(path=str(artifacts / "canvas-deploy.png"))
+        page.get_by_role("button", name="Check drift").click()
+        page.wait_for_function(
+            "() => /drift/i.test(document.querySelector('[data-testid=job-status]').textContent) && "
+            "!/Checking/.test(document.querySelector('[data-testid=job-status]').textContent)",
+            timeout=30_000,
+        )
+        assert page.locator("[data-testid=job-status]").text_content() == "No drift: the kernel matches the applied version"
 
         # Ping red -> 192.168.15.2: replies appear as they come, then the summary.
         tab(page, "Watch")

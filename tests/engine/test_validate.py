@@ -185,3 +185,19 @@ def test_netns_name_refuses(tag: str, node: str) -> None:
 
 def test_not_an_object() -> None:
     assert [str(p) for p in api.validate([])] == [": expected a JSON object"]  # type: ignore[arg-type]
+
+
+def test_dangling_node_is_reported_beside_another_problem_of_the_same_link() -> None:
+    import json
+    from pathlib import Path
+
+    from topology.engine import api
+
+    doc = json.loads((Path(__file__).resolve().parents[2] / "topology/examples/seed-1-direct.json").read_text())
+    doc["links"][0]["a"]["interface"] = "x" * 16
+    doc["links"][0]["b"]["node"] = "ghost"
+    got = {str(p) for p in api.validate(doc)}
+    assert got == {
+        "links[0].a.interface: 'xxxxxxxxxxxxxxxx' is 16 bytes; at most 15",
+        "links[0].b.node: 'ghost' is not a node of this document",
+    }

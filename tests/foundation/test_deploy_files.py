@@ -1,6 +1,7 @@
 """docker-compose.yml and the scripts are checked by reading them: no Docker engine runs here."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -9,20 +10,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return data
 
 
-def test_compose_has_the_five_services(compose: dict) -> None:
+def test_compose_has_the_five_services(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "migrate"}
 
 
-def test_only_the_worker_is_privileged(compose: dict) -> None:
+def test_only_the_worker_is_privileged(compose: dict[str, Any]) -> None:
     privileged = {name for name, svc in compose["services"].items() if svc.get("privileged")}
     assert privileged == {"worker"}
 
 
-def test_web_does_not_run_as_root(compose: dict) -> None:
+def test_web_does_not_run_as_root(compose: dict[str, Any]) -> None:
     assert compose["services"]["web"]["user"] not in {"root", "0", 0}
     assert compose["services"]["migrate"]["user"] not in {"root", "0", 0}
 
@@ -35,11 +37,11 @@ def test_web_does_not_run_as_root(compose: dict) -> None:
         ("migrate", ["python", "manage.py", "migrate", "--noinput"]),
     ],
 )
-def test_service_commands(compose: dict, service: str, command: list[str]) -> None:
+def test_service_commands(compose: dict[str, Any], service: str, command: list[str]) -> None:
     assert compose["services"][service]["command"] == command
 
 
-def test_app_services_share_one_image_and_talk_to_postgres_and_redis(compose: dict) -> None:
+def test_app_services_share_one_image_and_talk_to_postgres_and_redis(compose: dict[str, Any]) -> None:
     for name in ("web", "worker", "migrate"):
         svc = compose["services"][name]
         assert svc["build"] == "."

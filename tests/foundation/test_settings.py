@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,14 +21,15 @@ PROBE = (
 )
 
 
-def probe(**env: str) -> dict:
+def probe(**env: str) -> dict[str, Any]:
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}}
     clean.update(env, DJANGO_SETTINGS_MODULE="netdesigner.settings")
     out = subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+    data: dict[str, Any] = json.loads(out.stdout)
+    return data
 
 
 def test_laptop_defaults() -> None:

@@ -9,6 +9,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from . import fields as F
 from .model import BRIDGE, EXTERNAL, HOST, IMPLICIT_HOST, NAMESPACE, Link, Node, Topology
 from .reader import Reader
 
@@ -43,6 +44,7 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     nodes_ok = _check_nodes(r, nodes)
     _check_links(r, nodes_ok, links)
     known = set(nodes_ok)
+    _check_broken_link_refs(r, raw_links, links, known)
     for lname, _x, _y in layout:
         if lname not in known:
             r.err(f"layout.{lname}", f"{lname!r} is not a node of this document")
@@ -54,6 +56,18 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     topo = Topology(name=name, description=description, nodes=tuple(all_nodes),
                     links=tuple(lk for lk in links if lk is not None), layout=layout)
     return topo, []
+
+
+def _check_broken_link_refs(r: Reader, raw_links: list[Any], links: list[Link | None], known: set[str]) -> None:
+    """A link refused for another field still gets its dangling node references reported."""
+    for i, (raw, lk) in enumerate(zip(raw_links, links, strict=True)):
+        if lk is not None or not isinstance(raw, Mapping):
+            continue
+        for end in ("a", "b"):
+            e = raw.get(end)
+            node = e.get("node") if isinstance(e, Mapping) else None
+            if isinstance(node, str) and not F.check_node_name(node) and node not in known:
+                r.err(f"links[{i}].{end}.node", f"{node!r} is not a node of this document")
 
 
 def _check_nodes(r: Reader, nodes: list[Node | None]) -> dict[str, tuple[int, Node]]:
