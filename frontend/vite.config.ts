@@ -9,7 +9,6 @@ export default defineConfig({
     emptyOutDir: true,
     manifest: true,
     sourcemap: false,
-    minify: process.env.ND_NOMINIFY ? false : "oxc",
     chunkSizeWarningLimit: 1200,
     rollupOptions: {
       input: "src/main.ts",

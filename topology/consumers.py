@@ -158,20 +158,24 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.presence_task: asyncio.Task[None] | None = None
         self.lab_id = int(self.scope["url_route"]["kwargs"]["lab_id"])
         self.user = self.scope.get("user")
-        # Accept, then close with a code: a browser cannot read a refused handshake's status, but it
-        # can read a close code (4401: log in; 4403: no access). Nothing is sent before the close.
-        await self.accept()
+        # A refused socket is accepted and closed at once with a code: a browser cannot read a refused
+        # handshake's status, but it can read a close code (4401: log in; 4403: no access). Nothing is
+        # sent before the close.
         if self.user is None or not self.user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_ANONYMOUS)
             return
         if not await role_on_lab(self.user, self.lab_id):
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.checked = time.monotonic()
         self.group = events.group_name(self.lab_id)
         self.member = f"{self.channel_name}\t{self.user.get_username()}"
+        # Join before accepting: once the client sees the socket open, it misses no event.
         await self.channel_layer.group_add(self.group, self.channel_name)
         LabWatchers.of(self.lab_id).add(self)
+        await self.accept()
         await self._present()
         await self._announce()
         self.presence_task = asyncio.ensure_future(self._presence_loop())

@@ -105,22 +105,31 @@ def recover_interrupted(host: str) -> int:
     """Fail the jobs a previous run of this host's worker left `running` (it crashed or was killed),
     and their labs' deployments: the kernel may hold half a lab, which the next apply converges.
     Call it before the worker takes new jobs. Returns the number of jobs failed."""
-    now = timezone.now()
     stale = list(Job.objects.filter(status=JobStatus.RUNNING, worker_host=host))
     for job in stale:
-        Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED, error=WORKER_STOPPED, finished=now,
-            log=[*job.log, {"at": now.isoformat(), "message": WORKER_STOPPED}],
-        )
-        if job.lab_id is not None and job.kind in WRITES:
-            Deployment.objects.filter(
-                lab_id=job.lab_id, state__in=[DeploymentState.APPLYING, DeploymentState.DESTROYING]
-            ).update(state=DeploymentState.FAILED, error=WORKER_STOPPED, updated=now)
-        if job.lab_id is not None:
-            events.publish(job.lab_id, finished_event(job.pk, job.kind, JobStatus.FAILED, WORKER_STOPPED))
+        fail_interrupted(job, WORKER_STOPPED)
     if stale:
         log.warning("failed %d job(s) interrupted by a previous stop of worker host %s", len(stale), host)
     return len(stale)
+
+
+def fail_interrupted(job: Job, reason: str) -> bool:
+    """Fail a job whose process died under it (and its lab's deployment, when it was changing the
+    kernel). Returns False when the job had already finished."""
+    now = timezone.now()
+    failed = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        status=JobStatus.FAILED, error=reason, finished=now,
+        log=[*job.log, {"at": now.isoformat(), "message": reason}],
+    )
+    if not failed:
+        return False
+    if job.lab_id is not None and job.kind in WRITES:
+        Deployment.objects.filter(
+            lab_id=job.lab_id, state__in=[DeploymentState.APPLYING, DeploymentState.DESTROYING]
+        ).update(state=DeploymentState.FAILED, error=reason, updated=now)
+    if job.lab_id is not None:
+        events.publish(job.lab_id, finished_event(job.pk, job.kind, JobStatus.FAILED, reason))
+    return True
 
 
 def finished_event(job_id: int, kind: str, status: str, error: str) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import signal
 from typing import Any
 
 import redis
+from billiard.exceptions import WorkerLostError
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import task_failure, worker_process_init, worker_ready, worker_shutdown
 from django.db import OperationalError
 
 from . import jobs
@@ -32,6 +33,23 @@ _watcher: Any = None
 )
 def run_job(job_id: int) -> None:
     jobs.execute(job_id)
+
+
+POOL_PROCESS_DIED = "the worker process running this job died (killed or out of memory); apply again to converge"
+
+
+@task_failure.connect
+def _fail_job_of_lost_process(sender: Any = None, exception: BaseException | None = None,
+                              args: Any = None, **_: Any) -> None:
+    """A pool process died mid-job (the parent reports WorkerLostError): fail the job now rather than
+    leaving it `running` until the worker restarts."""
+    if not isinstance(exception, WorkerLostError) or getattr(sender, "name", "") != run_job.name or not args:
+        return
+    from .models import Job
+
+    job = Job.objects.filter(pk=args[0]).first()
+    if job is not None:
+        jobs.fail_interrupted(job, POOL_PROCESS_DIED)
 
 
 @worker_process_init.connect

@@ -198,7 +198,9 @@ export class Deploy {
       const d = lab.deployment;
       const state = d?.state ?? "not deployed";
       const ver = typeof d?.version === "number" ? d.version : null;
-      this.deployState.textContent = d ? `Deployment: ${state}${ver ? ` (version ${ver})` : ""}${d.tag ? ` · tag ${d.tag}` : ""}` : "Not deployed";
+      this.deployState.textContent = d
+        ? `Deployment: ${state}${ver ? ` (version ${ver})` : ""}${d.tag ? ` · tag ${d.tag}` : ""}${state === "failed" && d.error ? `: ${d.error}` : ""}`
+        : "Not deployed";
       if (!d || state === "destroyed" || state === "pending") {
         this.deployedDoc = null;
       } else if (ver !== null && ver !== this.deployedVersion) {
@@ -227,7 +229,7 @@ export class Deploy {
     const status = new Map<string, Status>();
     const model = this.editor.model;
     if (state === "failed") {
-      for (const n of model.nodes) status.set(n.id, "failed");
+      for (const item of [...model.nodes, ...model.links]) status.set(item.id, "failed");
     } else if (this.deployedDoc) {
       for (const [k, v] of compareToDeployed(model, this.deployedDoc)) status.set(k, v);
     }

@@ -158,6 +158,11 @@ export class Editor implements PanelHost {
     this.changed();
   }
 
+  clearErrors(path: string): void {
+    this.errors = this.errors.filter((e) => !(e.path === path || e.path.startsWith(`${path}.`) || e.path.startsWith(`${path}[`)));
+    this.markErrors();
+  }
+
   select(id: string | null): void {
     this.cy.elements(":selected").unselect();
     if (id) {

@@ -84,7 +84,9 @@ const STYLE: cytoscape.StylesheetJson = [
     selector: ".st-drifted",
     style: { "border-color": "#7c3aed", "border-width": 3, "border-style": "double", "line-color": "#7c3aed", "line-style": "dotted" },
   },
-  { selector: ".st-failed", style: { "border-color": "#b91c1c", "border-width": 4, "line-color": "#dc2626" } },
+  { selector: "node.st-failed", style: { "border-color": "#b91c1c", "border-width": 4 } },
+  // Cables carry no text badge: a pattern per state besides the colour (solid, dashed, dotted, dash-dot).
+  { selector: "edge.st-failed", style: { "line-color": "#dc2626", "line-style": "dashed", "line-dash-pattern": [10, 3, 2, 3], width: 3 } },
   { selector: ".has-error", style: { "overlay-color": "#dc2626", "overlay-opacity": 0.18, "overlay-padding": 6 } },
   { selector: "edge.path", style: { "line-color": "#2563eb", width: 5 } },
   { selector: "node.path", style: { "border-color": "#2563eb", "border-width": 4, "background-color": "#bfdbfe" } },

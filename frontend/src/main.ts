@@ -61,7 +61,17 @@ async function main(): Promise<void> {
     void versions.load();
     void deploy.refresh();
   };
-  editor.cy.on("select", "node", (e) => watch.selectTablesNode(String(e.target.data("name"))));
+  // Selecting one node shows its tables (once per selection gesture, not once per box-selected node).
+  let pickQueued = false;
+  editor.cy.on("select", "node", () => {
+    if (pickQueued) return;
+    pickQueued = true;
+    requestAnimationFrame(() => {
+      pickQueued = false;
+      const sel = editor.cy.nodes(":selected");
+      if (sel.length === 1) watch.selectTablesNode(String(sel.data("name")));
+    });
+  });
 
   const onUpdated = async (m: TopologyUpdated) => {
     if (editor.inflight) await editor.inflight;

@@ -12,6 +12,7 @@ export interface PanelHost {
   errors: FieldError[];
   beginEdit(): void; // before the first change of an input: snapshot for undo
   edited(redrawPanel: boolean): void; // after a change: redraw the canvas (and the panel)
+  clearErrors(path: string): void; // the field at `path` was edited: its server errors are stale
   select(id: string | null): void;
 }
 
@@ -117,6 +118,14 @@ export class Panel {
     };
     input.addEventListener("input", () => {
       begin();
+      const path = input.dataset.path;
+      if (path && input.getAttribute("aria-invalid") === "true") {
+        input.removeAttribute("aria-invalid");
+        input.closest(".field")?.classList.remove("invalid");
+        if (input.getAttribute("aria-describedby")) document.getElementById(input.getAttribute("aria-describedby") ?? "")?.remove();
+        input.removeAttribute("aria-describedby");
+        this.host.clearErrors(path);
+      }
       apply();
       this.host.edited(false);
     });

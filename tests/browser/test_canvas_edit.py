@@ -46,8 +46,10 @@ def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_p
     assert page.locator("[data-testid=version]").text_content() == "version 1"
     assert "problem" in page.locator(".statusbar").text_content()
 
-    # Fix it and save: the error goes away.
+    # Fix it: the stale error goes as soon as the field is edited; the save then goes through.
     field.fill("10.9.0.3/24")
+    assert field.get_attribute("aria-invalid") is None
+    assert page.locator(f"#{error_id}").count() == 0
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent === 'version 2'")
     assert page.locator(".field-error").count() == 0

@@ -113,6 +113,14 @@ def test_draw_stage2_save_apply_ping(stack: Any, user_page: Any, make_lab: Any, 
         assert page.locator(".rtt-chart circle").count() == 3
         assert page.evaluate("() => window.netdesigner.cy.$('.path').length") == 5  # red, cable, bridge, cable, blue
 
+        # red's ARP table shows blue's MAC, read from the kernel.
+        blue_mac = kernel_mac(tag, "blue", "veth-blue")
+        page.get_by_label("Tables of node").select_option("red")
+        arp = page.locator("table[data-table=arp]")
+        arp.get_by_text(blue_mac).wait_for(timeout=20_000)
+        click_node(page, "red")
+        page.screenshot(path=str(artifacts / "canvas-applied.png"))
+
         # A failure is said in words: red has no route to another subnet.
         page.get_by_label("To node or address").fill("10.77.0.1")
         page.get_by_label("Count").fill("1")
@@ -123,14 +131,6 @@ def test_draw_stage2_save_apply_ping(stack: Any, user_page: Any, make_lab: Any, 
         failure = page.locator("[data-testid=ping-summary]").text_content()
         assert "unreachable" in failure.lower() or "100% loss" in failure, failure
         assert page.locator("[data-testid=ping-replies] li").count() == 0
-
-        # red's ARP table shows blue's MAC, read from the kernel.
-        blue_mac = kernel_mac(tag, "blue", "veth-blue")
-        page.get_by_label("Tables of node").select_option("red")
-        arp = page.locator("table[data-table=arp]")
-        arp.get_by_text(blue_mac).wait_for(timeout=20_000)
-        click_node(page, "red")
-        page.screenshot(path=str(artifacts / "canvas-applied.png"))
 
         # An edit after apply marks the node "changed since apply" (class and text badge); undo clears it.
         tab(page, "Edit")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -97,3 +100,26 @@ def test_worker_killed_mid_apply_fails_the_job_and_the_next_apply_converges(stac
     assert status == 202, body
     assert wait_finished(body["job"]).status == "succeeded"
     assert namespaces_of(tag) == []
+
+
+def test_pool_process_killed_mid_apply_fails_the_job_while_the_worker_runs_on(stack: Stack) -> None:
+    from topology.tasks import POOL_PROCESS_DIED
+
+    token = api_token(make_user("oom"))
+    lab_id = create_lab(stack, token, "star80", star(80))
+    with ws_connect(stack, lab_id, token=token) as sock:
+        job_id = apply(stack, token, lab_id)
+        sock.until(lambda e: e["type"] == "job.progress" and e["job"] == job_id and e["done"] >= 10, timeout=120)
+        assert stack.worker.popen is not None
+        children = subprocess.run(["pgrep", "-P", str(stack.worker.popen.pid)], capture_output=True, text=True,
+                                  check=False).stdout.split()
+        assert children, "no pool processes"
+        for pid in children:  # as the OOM killer would; the pool replaces them
+            os.kill(int(pid), signal.SIGKILL)
+        end = sock.until(lambda e: e["type"] == "job.finished" and e["job"] == job_id, timeout=60)
+    assert (end["status"], end["error"]) == ("failed", POOL_PROCESS_DIED)
+    assert stack.worker.alive()
+    assert Deployment.objects.get(lab_id=lab_id).state == "failed"
+    again = wait_finished(apply(stack, token, lab_id), timeout=180)  # waits out the dead process's lock
+    assert again.status == "succeeded", again.error
+    assert len(namespaces_of(Deployment.objects.get(lab_id=lab_id).tag)) == 81

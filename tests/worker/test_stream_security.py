@@ -93,6 +93,7 @@ def test_removed_member_stops_receiving_and_is_closed(stack: Stack) -> None:
     lab_id = new_lab(stack, token)
     api(stack, "POST", f"/api/labs/{lab_id}/members", {"username": "member", "role": "operator"}, token=token)
     with ws_connect(stack, lab_id, token=api_token(member)) as sock:
+        sock.until(lambda e: e["type"] == "presence")
         events.publish(lab_id, {"type": "topology.updated", "version": 2, "by": "owner", "n": 1})
         sock.until(lambda e: e.get("n") == 1)
         status, _ = api(stack, "DELETE", f"/api/labs/{lab_id}/members/member", token=token)
