@@ -56,4 +56,5 @@ if [ -f frontend/package.json ]; then
 fi
 
 # 4. The database.
+mkdir -p static_build
 .venv/bin/python manage.py migrate --noinput -v 0

@@ -198,6 +198,14 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.disconnect(CLOSE_FORBIDDEN)
             await self.close(code=CLOSE_FORBIDDEN)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Client messages are optional ({"type": "ping"}); anything unreadable is ignored, not fatal."""
+        try:
+            content = json.loads(text_data) if text_data else None
+        except ValueError:
+            return
+        await self.receive_json(content)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self._present()

@@ -66,9 +66,15 @@ def enqueue(job: Job) -> None:
     transaction.on_commit(send)
 
 
-def execute(job_id: int) -> None:
+class Requeue(Exception):
+    """The job's lab is busy: the job is queued again (its row says so) and the task must resend it."""
+
+
+def execute(job_id: int, *, requeue_when_busy: bool = False) -> None:
     """Run a queued job here and now. A job that is not queued any more (a redelivered message, a job
-    failed by crash recovery) is left alone, so running a message twice is harmless."""
+    failed by crash recovery) is left alone, so running a message twice is harmless. With
+    `requeue_when_busy`, an apply or destroy of a lab that another job holds raises Requeue (after a
+    second) instead of waiting here; otherwise (`lab ... --inline`) it waits up to locks.DEFAULT_WAIT."""
     from .runners import run
 
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
@@ -78,7 +84,7 @@ def execute(job_id: int) -> None:
         log.info("job %s is not queued (any more): skipped", job_id)
         return
     job = Job.objects.select_related("lab").get(pk=job_id)
-    run(job)
+    run(job, requeue_when_busy=requeue_when_busy)
 
 
 def run_and_wait(job: Job, timeout: float = 15.0) -> Job:

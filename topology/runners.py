@@ -18,11 +18,13 @@ from django.utils import timezone
 from . import events, locks, watch
 from .choices import DeploymentState, JobStatus
 from .engine import api as engine
-from .jobs import WRITES, finished_event
+from .jobs import WRITES, Requeue, finished_event
 from .models import Deployment, Job, TopologyVersion
 
 log = logging.getLogger(__name__)
 
+WAITING = "waiting for the lab to be free"
+BUSY_BLOCK = 1.0  # seconds a pool process waits for a busy lab before putting the job back in the queue
 PROGRESS_DB_INTERVAL = 0.1  # seconds between progress writes to the Job row (the last one always lands)
 MAX_LOG = 2000  # log lines kept on a Job row
 MAX_PING_COUNT = 100
@@ -79,8 +81,18 @@ class Context:
         self.publish(finished_event(self.job.pk, self.job.kind, status, error))
 
 
-def run(job: Job) -> None:
-    """Run a claimed job to its end; every failure ends as a failed job with a readable error."""
+class Superseded(JobFailed):
+    """A later apply of the lab already ran: applying this older request now would roll the lab back."""
+
+
+def run(job: Job, *, requeue_when_busy: bool = False) -> None:
+    """Run a claimed job to its end; every failure ends as a failed job with a readable error.
+
+    Reads (ping, tables, drift, plan) take no lock: they change nothing, and a ping during a long apply
+    shows the half-built lab, which is what its watchers are looking at; a lock would hold pings back
+    for the length of an apply. With `requeue_when_busy` (the Celery task), an apply or destroy of a
+    busy lab goes back to the queue (jobs.Requeue) instead of holding a pool process while it waits,
+    so queued applies of one lab never starve the pings of the others."""
     ctx = Context(job)
     runner = RUNNERS.get(job.kind)
     try:
@@ -88,22 +100,43 @@ def run(job: Job) -> None:
             raise JobFailed(f"unknown job kind {job.kind!r}")
         if job.lab_id is None and job.kind != "cleanup":
             raise JobFailed(f"a {job.kind} job needs a lab")
-        guard = locks.lab_lock(job.lab_id) if job.kind in WRITES and job.lab_id else contextlib.nullcontext()
-        if job.kind in WRITES:
-            ctx.say("waiting for the lab to be free")
+        guard: Any = contextlib.nullcontext()
+        if job.kind in WRITES and job.lab_id:
+            guard = locks.lab_lock(job.lab_id, wait=BUSY_BLOCK if requeue_when_busy else None)
+            if not ctx.log_lines or ctx.log_lines[-1]["message"] != WAITING:
+                ctx.say(WAITING)
         with guard:
+            _check_not_superseded(job)
             ctx.update(started=timezone.now())
             ctx.progress(0, 0, f"{job.kind} started")
             result = runner(ctx)
+    except locks.LabBusy as exc:
+        waited = (timezone.now() - job.created).total_seconds()
+        if requeue_when_busy and waited < locks.DEFAULT_WAIT:
+            Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.QUEUED, worker_host="", log=ctx.log_lines)
+            raise Requeue(job.pk) from exc
+        ctx.finish(JobStatus.FAILED, error=f"the lab stayed busy with another apply or destroy for {waited:.0f} s")
+        return
     except Exception as exc:  # noqa: BLE001 - every failure must end the job, not the worker
         error = _reason(exc)
-        if not isinstance(exc, JobFailed | engine.EngineError | engine.ValidationFailed | locks.LabBusy):
+        if not isinstance(exc, JobFailed | engine.EngineError | engine.ValidationFailed):
             log.exception("job %s (%s) crashed", job.pk, job.kind)
-        if job.kind in WRITES and job.lab_id is not None and not isinstance(exc, locks.LabBusy):
+        if job.kind in WRITES and job.lab_id is not None and not isinstance(exc, Superseded):
             _set_deployment(job.lab_id, state=DeploymentState.FAILED, error=error)
         ctx.finish(JobStatus.FAILED, error=error)
         return
     ctx.finish(JobStatus.SUCCEEDED, result=result)
+
+
+def _check_not_superseded(job: Job) -> None:
+    """Two applies waiting for one lab may get its lock in either order: the older request must not
+    undo the newer one."""
+    if job.kind != "apply" or job.lab_id is None:
+        return
+    newer = Job.objects.filter(lab_id=job.lab_id, kind="apply", pk__gt=job.pk, started__isnull=False).first()
+    if newer is not None:
+        raise Superseded(f"superseded: apply job {newer.pk}, requested later, already ran")
 
 
 def _reason(exc: Exception) -> str:

@@ -21,6 +21,7 @@ from . import jobs
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
+REQUEUE_DELAY = 0.5  # seconds before a job of a busy lab tries again
 _watcher: Any = None
 
 
@@ -32,7 +33,14 @@ _watcher: Any = None
     max_retries=5,
 )
 def run_job(job_id: int) -> None:
-    jobs.execute(job_id)
+    try:
+        jobs.execute(job_id, requeue_when_busy=True)
+    except jobs.Requeue:
+        # Back in the queue shortly (ETA messages wait in the consumer, not in a pool process).
+        from .models import Job
+
+        job = Job.objects.get(pk=job_id)
+        run_job.apply_async(args=(job_id,), queue=jobs.queue_for(job), countdown=REQUEUE_DELAY)
 
 
 POOL_PROCESS_DIED = "the worker process running this job died (killed or out of memory); apply again to converge"

@@ -353,3 +353,30 @@ def test_drift_of_rules_and_forwarding_is_repaired(tag: str) -> None:
     assert {o["op"] for o in api.apply(topo, tag)} == {"iptables", "sysctl"}
     assert api.drift(topo, tag) == []
     assert ping(topo, tag, "blue", "192.168.1.3", count=1).received == 1
+
+
+@pytest.mark.root
+def test_a_half_made_namespace_is_recreated_by_apply_and_removed_by_destroy(tag: str) -> None:
+    """A worker killed between creating /run/netns/NAME and mounting it leaves an empty file."""
+
+    topo = api.parse(example("seed-1-direct"))
+    os.makedirs("/run/netns", exist_ok=True)
+    half = f"/run/netns/{api.netns_name(tag, 'red')}"
+    with open(half, "x"):
+        pass
+    api.apply(topo, tag)
+    assert os.path.ismount(half)
+    assert api.plan(topo, tag) == []
+    api.destroy(tag)
+    assert not [n for n in os.listdir("/run/netns") if n.startswith(f"nd-{tag}-")]
+
+
+@pytest.mark.root
+def test_destroy_removes_a_half_made_namespace_file(tag: str) -> None:
+
+    os.makedirs("/run/netns", exist_ok=True)
+    half = f"/run/netns/nd-{tag}-red"
+    with open(half, "x"):
+        pass
+    assert api.destroy(tag) == 1
+    assert not os.path.lexists(half)

@@ -193,6 +193,38 @@ def test_busy_lab_fails_the_waiting_job_without_touching_the_deployment(lab: Lab
 
 
 @pytest.mark.services
+@pytest.mark.django_db
+def test_busy_lab_sends_the_job_back_to_the_queue_instead_of_holding_the_process(
+        lab: Lab, fake_engine: Calls, published: Published, monkeypatch: pytest.MonkeyPatch) -> None:
+    from topology import runners
+
+    monkeypatch.setattr(runners, "BUSY_BLOCK", 0.2)
+    job = Job.objects.create(lab=lab, kind="apply", params={"version": 1})
+    with locks.lab_lock(lab.pk), pytest.raises(jobs.Requeue):
+        jobs.execute(job.pk, requeue_when_busy=True)
+    job.refresh_from_db()
+    assert (job.status, job.started, job.worker_host) == (JobStatus.QUEUED, None, "")
+    jobs.execute(job.pk, requeue_when_busy=True)  # the lab is free now
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert [line["message"] for line in job.log].count("waiting for the lab to be free") == 1
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_older_apply_that_gets_the_lab_last_does_not_roll_back_the_newer(
+        lab: Lab, fake_engine: Calls, published: Published) -> None:
+    older = Job.objects.create(lab=lab, kind="apply", params={"version": 1})
+    newer = run(lab, "apply", version=1)
+    jobs.execute(older.pk)
+    older.refresh_from_db()
+    assert newer.status == JobStatus.SUCCEEDED
+    assert older.status == JobStatus.FAILED and older.error == f"superseded: apply job {newer.pk}, requested later, already ran"
+    assert len(fake_engine["apply"]) == 1
+    assert Deployment.objects.get(lab=lab).state == DeploymentState.DEPLOYED
+
+
+@pytest.mark.services
 def test_lab_lock_serialises_one_lab_and_not_two(redis_url: str, settings: Any) -> None:
     settings.REDIS_URL = redis_url
     holding, release = threading.Event(), threading.Event()

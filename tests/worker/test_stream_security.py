@@ -101,3 +101,14 @@ def test_removed_member_stops_receiving_and_is_closed(stack: Stack) -> None:
         assert closed_code(sock) == 4403
         events.publish(lab_id, {"type": "topology.updated", "version": 3, "by": "owner", "n": 2})
     assert [e for e in sock.events if e.get("n") == 2] == []
+
+
+def test_client_ping_gets_pong_and_garbage_is_ignored(stack: Stack) -> None:
+    owner = make_user("owner")
+    token = api_token(owner)
+    lab_id = new_lab(stack, token)
+    with ws_connect(stack, lab_id, token=token) as sock:
+        sock.until(lambda e: e["type"] == "presence")
+        sock.conn.send("not json {")
+        sock.conn.send('{"type": "ping"}')
+        assert sock.until(lambda e: e["type"] == "pong")["type"] == "pong"

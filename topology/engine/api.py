@@ -154,7 +154,7 @@ def apply(topology: Any, tag: str, progress: Progress | None = None,
 
 def destroy(tag: str, progress: Progress | None = None) -> int:
     """Remove every namespace (and so every link and rule) of the deployment; idempotent. Returns count removed."""
-    names = _observer.lab_namespaces(_tag(tag))
+    names = _observer.lab_namespaces(_tag(tag), half_made=True)
     removed = 0
 
     def remove(ns: str) -> bool | OSError:

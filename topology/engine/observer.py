@@ -6,6 +6,7 @@ drift are a diff. Reads only: links, addresses and routes by netlink, forwarding
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
 import subprocess
@@ -21,9 +22,13 @@ WORKERS = 4
 COMMENT_RE = re.compile(r'--comment "?(nd:[a-z0-9]+:[0-9a-f]+)"?')
 
 
-def lab_namespaces(tag: str) -> list[str]:
+def lab_namespaces(tag: str, *, half_made: bool = False) -> list[str]:
+    """The lab's namespaces. A /run/netns file that is not a mount is a namespace whose creation was cut
+    short (a killed worker): it cannot be entered (setns EINVAL), so it counts as absent and apply
+    creates it; `half_made=True` lists those too, for destroy to remove."""
     prefix = f"nd-{tag}-"
-    return sorted(n for n in nsutil.listing() if n.startswith(prefix))
+    names = (n for n in nsutil.listing() if n.startswith(prefix))
+    return sorted(n for n in names if half_made or os.path.ismount(nsutil.path(n)))
 
 
 def read_links(r: Rtnl) -> tuple[dict[int, str], list[Msg]]:
