@@ -7,6 +7,7 @@ jobs a previous run left `running` (crash recovery): the next apply converges th
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         if failed:
             self.stderr.write(f"failed {failed} job(s) left running by a previous stop of this worker")
         from netdesigner.celery import app
+
+        # Root is this worker's point (it builds namespaces), and it accepts JSON only, never pickle,
+        # so Celery's generic "superuser" warning has nothing to tell the operator.
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
 
         app.worker_main([
             "worker",
