@@ -15,6 +15,7 @@ export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 port=${PORT:-8000}
 echo
 echo "NetDesigner is starting at http://127.0.0.1:$port/   (Ctrl-C stops the web server, the worker and Redis)"

@@ -8,6 +8,7 @@ export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6391/0}
 pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"

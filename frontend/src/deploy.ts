@@ -4,6 +4,7 @@
 
 import { api } from "./api";
 import { h } from "./dom";
+import { driftMarks } from "./driftmarks";
 import type { Editor } from "./editor";
 import type { Status } from "./graph";
 import type { Model } from "./model";
@@ -49,7 +50,8 @@ export class Deploy {
   private jobKind = "";
   private deployedDoc: TopologyDoc | null = null;
   private deployedVersion: number | null = null;
-  private drifted = new Set<string>();
+  /** The last drift report: kept raw and mapped onto the drawing on every recolour (names may change). */
+  private driftItems: unknown[] = [];
   private buttons: Record<string, HTMLButtonElement> = {};
 
   constructor(
@@ -82,6 +84,7 @@ export class Deploy {
         h("span", { class: "lg lg-deployed", text: "✓ deployed" }),
         h("span", { class: "lg lg-changed", text: "✎ changed since apply" }),
         h("span", { class: "lg lg-drifted", text: "⚠ drifted" }),
+        h("span", { class: "lg lg-cable-drifted", text: "⚠ drifted cable (dotted)" }),
         h("span", { class: "lg lg-failed", text: "✗ failed" })),
     );
     if (!op) root.append(h("p", { class: "muted", text: "Applying and destroying need the operator role." }));
@@ -180,6 +183,7 @@ export class Deploy {
       return;
     }
     this.job = null;
+    this.driftItems = []; // the kernel changed: the last drift report no longer says anything
     const ok = m.status === "succeeded";
     if (ok) this.progress.value = this.progress.max;
     this.progressText.textContent = `${this.jobKind}: ${ok ? "done" : "failed"}`;
@@ -233,7 +237,8 @@ export class Deploy {
     } else if (this.deployedDoc) {
       for (const [k, v] of compareToDeployed(model, this.deployedDoc)) status.set(k, v);
     }
-    for (const n of model.nodes) if (this.drifted.has(n.spec.name)) status.set(n.id, "drifted");
+    const marks = driftMarks(this.driftItems, model);
+    for (const id of [...marks.nodes, ...marks.links]) status.set(id, "drifted");
     this.editor.setStatus(status);
   }
 
@@ -241,9 +246,7 @@ export class Deploy {
     this.jobStatus.textContent = "Checking drift…";
     try {
       const items = await api.drift(this.labId);
-      this.drifted = new Set(
-        items.map((it) => (it && typeof it === "object" ? String((it as { node?: unknown }).node ?? "") : "")).filter(Boolean),
-      );
+      this.driftItems = items;
       this.jobStatus.textContent = items.length ? `Drift: ${items.length} difference(s)` : "No drift: the kernel matches the applied version";
       this.showOps(items.map((it) => ({ op: "drift", command: driftText(it) })), "No drift.");
       this.recolour();

@@ -5,6 +5,7 @@ import type cytoscape from "cytoscape";
 import { api, ApiError } from "./api";
 import { download, h } from "./dom";
 import { autoLayout, createCanvas, fitCheap, readPositions, syncCanvas, type Canvas, type Status } from "./graph";
+import { HANDLE_HINT, HoverHandle } from "./handle";
 import { History, Model } from "./model";
 import { Panel, type PanelHost } from "./panel";
 import type { Shell } from "./shell";
@@ -22,6 +23,8 @@ export class Editor implements PanelHost {
   status = new Map<string, Status>();
   canvas: Canvas;
   cy: cytoscape.Core;
+  /** The dot on a hovered node to drag a cable from (null for read-only users). */
+  handle: HoverHandle | null = null;
   private history = new History();
   private panel: Panel;
   private saved = "";
@@ -42,6 +45,8 @@ export class Editor implements PanelHost {
     if (this.readOnly) {
       this.canvas.eh.disable();
       this.cy.autoungrabify(true);
+    } else {
+      this.handle = new HoverHandle(this.cy, this.canvas.eh, shell.canvas, (text) => this.say(text));
     }
     this.panel = new Panel(shell.panel, this);
     this.cy.on("select unselect", () => this.schedulePanel());
@@ -354,10 +359,11 @@ export class Editor implements PanelHost {
   private cableOn = false;
   toggleCable(on = !this.cableOn): void {
     this.cableOn = on;
+    if (this.handle) this.handle.enabled = !on;
     if (on) this.canvas.eh.enableDrawMode();
     else this.canvas.eh.disableDrawMode();
     this.shell.buttons.cable?.setAttribute("aria-pressed", String(on));
     this.shell.canvas.classList.toggle("cable-mode", on);
-    this.say(on ? "Cable tool: drag from one node to another (C or Esc to stop)" : "Select tool");
+    this.say(on ? "Cable tool: drag from one node to another (C or Esc to stop)" : `Select tool: ${HANDLE_HINT.toLowerCase()}`);
   }
 }

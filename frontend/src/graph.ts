@@ -85,8 +85,28 @@ const STYLE: cytoscape.StylesheetJson = [
     style: { "border-color": "#7c3aed", "border-width": 3, "border-style": "double", "line-color": "#7c3aed", "line-style": "dotted" },
   },
   { selector: "node.st-failed", style: { "border-color": "#b91c1c", "border-width": 4 } },
-  // Cables carry no text badge: a pattern per state besides the colour (solid, dashed, dotted, dash-dot).
+  // Cables: a pattern per state besides the colour (solid, dashed, dotted, dash-dot); a drifted cable
+  // also carries a text badge in its middle (set as data(label) by syncCanvas).
   { selector: "edge.st-failed", style: { "line-color": "#dc2626", "line-style": "dashed", "line-dash-pattern": [10, 3, 2, 3], width: 3 } },
+  {
+    selector: "edge.st-drifted",
+    style: {
+      "curve-style": "straight",
+      width: 3,
+      label: "data(label)",
+      "font-size": 10,
+      "font-weight": "bold",
+      color: "#5b21b6",
+      "text-background-color": "#ede9fe",
+      "text-background-opacity": 1,
+      "text-background-padding": "2px",
+      "text-background-shape": "roundrectangle",
+      "text-border-color": "#7c3aed",
+      "text-border-width": 1,
+      "text-border-opacity": 1,
+      "min-zoomed-font-size": 5,
+    },
+  },
   { selector: ".has-error", style: { "overlay-color": "#dc2626", "overlay-opacity": 0.18, "overlay-padding": 6 } },
   { selector: "edge.path", style: { "line-color": "#2563eb", width: 5 } },
   { selector: "node.path", style: { "border-color": "#2563eb", "border-width": 4, "background-color": "#bfdbfe" } },
@@ -99,7 +119,18 @@ const STYLE: cytoscape.StylesheetJson = [
 
 export interface Canvas {
   cy: cytoscape.Core;
-  eh: { enableDrawMode(): void; disableDrawMode(): void; disable(): void; enable(): void };
+  eh: {
+    enableDrawMode(): void;
+    disableDrawMode(): void;
+    disable(): void;
+    enable(): void;
+    /** Starts a cable gesture from a node (what the hover handle does on press). */
+    start(node: cytoscape.NodeSingular): void;
+    /** Moves the loose end to a model position (snaps to a node near it). */
+    update(pos: { x: number; y: number }): void;
+    /** Ends the gesture: a cable if the end is on a node, nothing otherwise. */
+    stop(): void;
+  };
 }
 
 export function createCanvas(container: HTMLElement, onConnect: (a: string, b: string) => void): Canvas {
@@ -166,19 +197,24 @@ export function syncCanvas(cy: cytoscape.Core, model: Model, status: Map<string,
       const t = l.bId;
       if (!s || !t) continue;
       want.add(l.id);
+      const st = status.get(l.id) ?? "";
       const data = {
         id: l.id,
         source: s,
         target: t,
         alabel: showLabels ? endLabel(l.spec.a.interface, l.spec.a.addresses) : "",
         blabel: showLabels ? endLabel(l.spec.b.interface, l.spec.b.addresses) : "",
+        // Only drift gets a badge on cables: the other states are the same for most cables at once.
+        label: st === "drifted" ? STATUS_TEXT.drifted : "",
       };
       const el = cy.getElementById(l.id);
       if (el.nonempty() && (el.data("source") !== s || el.data("target") !== t)) el.remove();
       if (el.empty() || el.removed()) {
         added.push({ group: "edges", data, classes: showLabels ? "labelled" : "" });
       } else {
-        if (el.data("alabel") !== data.alabel || el.data("blabel") !== data.blabel) el.data({ alabel: data.alabel, blabel: data.blabel });
+        if (el.data("alabel") !== data.alabel || el.data("blabel") !== data.blabel || el.data("label") !== data.label) {
+          el.data({ alabel: data.alabel, blabel: data.blabel, label: data.label });
+        }
         if (el.hasClass("labelled") !== showLabels) el.toggleClass("labelled", showLabels);
       }
     }

@@ -2,6 +2,7 @@
 // all (not just disabled ones), an operator also gets Apply/Destroy/Ping.
 
 import { h } from "./dom";
+import { HANDLE_HINT } from "./handle";
 import type { Role } from "./types";
 import { canEdit } from "./types";
 
@@ -49,7 +50,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
     { class: "toolbar", role: "toolbar", "aria-label": "Drawing tools" },
     edit ? btn("Undo", "undo", b, { title: "Undo (Ctrl+Z)" }) : null,
     edit ? btn("Redo", "redo", b, { title: "Redo (Ctrl+Shift+Z)" }) : null,
-    edit ? btn("Cable tool", "cable", b, { "aria-pressed": "false", title: "Draw cables: drag from node to node (C)" }) : null,
+    edit ? btn("Cable tool", "cable", b, { "aria-pressed": "false", title: `Draw cables: drag from node to node (C). Without it: ${HANDLE_HINT.toLowerCase()}.` }) : null,
     edit ? btn("Connect selected", "connect", b, { title: "Cable the two selected nodes (keyboard alternative to dragging)" }) : null,
     edit ? btn("Delete", "delete", b, { title: "Delete the selection (Del)" }) : null,
     btn("Auto-layout", "layout", b),
@@ -106,7 +107,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
   const canvas = h("div", { class: "canvas", id: "cy", "aria-label": "Topology drawing", role: "application" });
   const emptyHint = h("div", { class: "empty-hint", hidden: true },
     h("strong", { text: "An empty lab" }),
-    h("span", { text: edit ? "Drag a Namespace or a Bridge from the palette onto the canvas, then cable them with the Cable tool." : "Nothing drawn yet." }));
+    h("span", { text: edit ? `Drag a Namespace or a Bridge from the palette onto the canvas, then cable them: ${HANDLE_HINT.toLowerCase()} and drop it on another node.` : "Nothing drawn yet." }));
 
   const root = h(
     "div",
@@ -120,7 +121,9 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
     banner,
     h("div", { class: `workspace${palette ? "" : " no-palette"}` },
       palette,
-      h("div", { class: "canvas-wrap" }, canvas, emptyHint),
+      h("div", { class: "canvas-wrap" }, canvas, emptyHint,
+        edit ? h("p", { class: "canvas-hint", "data-testid": "canvas-hint" },
+          h("span", { class: "hint-dot", "aria-hidden": "true" }), `${HANDLE_HINT} · drag the node itself to move it · Shift-click to select several`) : null),
       h("aside", { class: "side" }, tabList, ...Object.values(panes)),
     ),
     status,

@@ -67,3 +67,29 @@ def click_node(page: Any, name: str) -> None:
 
 def tab(page: Any, name: str) -> None:
     page.get_by_role("tab", name=name).click()
+
+
+def handle_point(page: Any, node: str) -> tuple[float, float]:
+    """Hover a node (select mode) and return the centre of the cable handle (the dot) shown on it."""
+    x, y = node_point(page, node)
+    page.mouse.move(x - 3, y + 2, steps=4)
+    page.mouse.move(x, y, steps=2)
+    dot = page.locator("[data-testid=cable-handle]")
+    dot.wait_for(state="visible")
+    box = dot.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def drag_cable_from_handle(page: Any, source: str, target: str) -> None:
+    """In select mode: hover the source, press on its dot, drag onto the target, hover, release."""
+    hx, hy = handle_point(page, source)
+    tx, ty = node_point(page, target)
+    page.mouse.move(hx, hy, steps=3)
+    page.mouse.down()
+    page.mouse.move((hx + tx) / 2, (hy + ty) / 2, steps=8)
+    page.mouse.move(tx, ty, steps=8)
+    page.wait_for_timeout(250)  # edgehandles snaps to the target at 15 Hz
+    page.mouse.move(tx + 2, ty + 1, steps=2)
+    page.wait_for_timeout(150)
+    page.mouse.up()
