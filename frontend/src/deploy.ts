@@ -239,7 +239,7 @@ export class Deploy {
     }
     const marks = driftMarks(this.driftItems, model);
     for (const id of [...marks.nodes, ...marks.links]) status.set(id, "drifted");
-    this.editor.setStatus(status);
+    this.editor.setStatus(status, marks.ends);
   }
 
   private async drift(): Promise<void> {

@@ -10,6 +10,7 @@ const IFACE_KINDS = new Set(["link", "master", "state", "mtu", "mac", "address"]
 export interface DriftMarks {
   nodes: Set<string>; // element ids
   links: Set<string>; // element ids
+  ends: Set<string>; // "<link id>:a" / "<link id>:b": the cable ends whose interface drifted
 }
 
 interface Item {
@@ -31,7 +32,7 @@ function parse(it: unknown): Item | null {
 
 /** The nodes and cables a drift report names, as element ids of the current drawing. */
 export function driftMarks(items: unknown[], model: Model): DriftMarks {
-  const out: DriftMarks = { nodes: new Set(), links: new Set() };
+  const out: DriftMarks = { nodes: new Set(), links: new Set(), ends: new Set() };
   const byName = new Map(model.nodes.map((n) => [n.spec.name, n]));
   const kindOf = (name: string) => byName.get(name)?.spec.kind;
   for (const raw of items) {
@@ -45,10 +46,11 @@ export function driftMarks(items: unknown[], model: Model): DriftMarks {
     const bridge = byName.get(it.iface);
     if (onHost && bridge?.spec.kind === "bridge") out.nodes.add(bridge.id);
     for (const l of model.links) {
-      for (const e of [l.spec.a, l.spec.b]) {
+      for (const [side, e] of [["a", l.spec.a], ["b", l.spec.b]] as const) {
         if (e.interface !== it.iface) continue;
         if (e.node === it.node || (onHost && kindOf(e.node) === "bridge")) {
           out.links.add(l.id);
+          out.ends.add(`${l.id}:${side}`);
           const end = byName.get(e.node);
           if (end) out.nodes.add(end.id);
         }

@@ -21,6 +21,8 @@ export class Editor implements PanelHost {
   version = 0;
   lab: LabInfo | null = null;
   status = new Map<string, Status>();
+  /** Cable ends ("<link id>:a|b") named by the last drift report: they carry the badge. */
+  driftEnds: ReadonlySet<string> = new Set();
   canvas: Canvas;
   cy: cytoscape.Core;
   /** The dot on a hovered node to drag a cable from (null for read-only users). */
@@ -229,7 +231,7 @@ export class Editor implements PanelHost {
   // ----- drawing ---------------------------------------------------------------------------------
 
   redraw(fit: boolean): void {
-    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300);
+    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300, this.driftEnds);
     const placed = new Set(this.model.nodes.filter((n) => n.pos).map((n) => n.id));
     const missing = this.cy.nodes().filter((n) => !placed.has(n.id()));
     if (missing.nonempty()) {
@@ -241,11 +243,12 @@ export class Editor implements PanelHost {
     if (fit) fitCheap(this.cy);
   }
 
-  setStatus(status: Map<string, Status>): void {
-    const key = (m: Map<string, Status>) => [...m].map(([k, v]) => `${k}=${v}`).join(",");
-    if (key(status) === key(this.status)) return;
+  setStatus(status: Map<string, Status>, driftEnds: ReadonlySet<string> = new Set()): void {
+    const key = (m: Map<string, Status>, ends: ReadonlySet<string>) => [...m].map(([k, v]) => `${k}=${v}`).join(",") + [...ends].join(",");
+    if (key(status, driftEnds) === key(this.status, this.driftEnds)) return;
     this.status = status;
-    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300);
+    this.driftEnds = driftEnds;
+    syncCanvas(this.cy, this.model, this.status, this.model.links.length <= 300, this.driftEnds);
   }
 
   private markErrors(): void {

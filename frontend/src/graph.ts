@@ -86,24 +86,20 @@ const STYLE: cytoscape.StylesheetJson = [
   },
   { selector: "node.st-failed", style: { "border-color": "#b91c1c", "border-width": 4 } },
   // Cables: a pattern per state besides the colour (solid, dashed, dotted, dash-dot); a drifted cable
-  // also carries a text badge in its middle (set as data(label) by syncCanvas).
+  // also carries a text badge: on the drifted end's label, or in its middle when ends are unlabelled.
   { selector: "edge.st-failed", style: { "line-color": "#dc2626", "line-style": "dashed", "line-dash-pattern": [10, 3, 2, 3], width: 3 } },
   {
+    // Text colour and background apply to all of an edge's labels: its ends and the middle badge.
     selector: "edge.st-drifted",
     style: {
       "curve-style": "straight",
       width: 3,
       label: "data(label)",
       "font-size": 10,
-      "font-weight": "bold",
       color: "#5b21b6",
-      "text-background-color": "#ede9fe",
-      "text-background-opacity": 1,
-      "text-background-padding": "2px",
-      "text-background-shape": "roundrectangle",
-      "text-border-color": "#7c3aed",
-      "text-border-width": 1,
-      "text-border-opacity": 1,
+      "text-background-color": "#f5f3ff",
+      "text-background-opacity": 0.95,
+      "text-background-padding": "1px",
       "min-zoomed-font-size": 5,
     },
   },
@@ -111,7 +107,8 @@ const STYLE: cytoscape.StylesheetJson = [
   { selector: "edge.path", style: { "line-color": "#2563eb", width: 5 } },
   { selector: "node.path", style: { "border-color": "#2563eb", "border-width": 4, "background-color": "#bfdbfe" } },
   { selector: ":selected", style: { "overlay-color": "#2563eb", "overlay-opacity": 0.2, "overlay-padding": 5 } },
-  { selector: ".eh-preview, .eh-ghost-edge", style: { "line-color": "#2563eb", "line-style": "dashed", width: 2 } },
+  // edgehandles also puts eh-preview on the target node: the edge-only style must not shrink it.
+  { selector: "edge.eh-preview, edge.eh-ghost-edge", style: { "line-color": "#2563eb", "line-style": "dashed", width: 2 } },
   { selector: ".eh-ghost-edge.eh-preview-active", style: { opacity: 0 } },
   { selector: ".eh-source, .eh-target", style: { "border-color": "#2563eb", "border-width": 3 } },
   { selector: ".eh-ghost-node", style: { width: 1, height: 1, opacity: 0, label: "" } },
@@ -167,12 +164,19 @@ function nodeLabel(name: string, status: Status, addresses: string[] | undefined
   return lines.join("\n");
 }
 
-function endLabel(iface: string, addresses: string[] | undefined): string {
-  return [iface, ...(addresses ?? [])].join("\n");
+function endLabel(iface: string, addresses: string[] | undefined, drifted: boolean): string {
+  return [iface, ...(addresses ?? []), ...(drifted ? [STATUS_TEXT.drifted] : [])].join("\n");
 }
 
-/** Makes the elements match the model: adds, updates and removes only what differs. */
-export function syncCanvas(cy: cytoscape.Core, model: Model, status: Map<string, Status>, showLabels: boolean): void {
+/** Makes the elements match the model: adds, updates and removes only what differs. `driftEnds` holds
+ * "<link id>:a" / "<link id>:b" for cable ends the last drift report named. */
+export function syncCanvas(
+  cy: cytoscape.Core,
+  model: Model,
+  status: Map<string, Status>,
+  showLabels: boolean,
+  driftEnds: ReadonlySet<string> = new Set(),
+): void {
   cy.batch(() => {
     const want = new Set<string>();
     const added: cytoscape.ElementDefinition[] = [];
@@ -202,10 +206,10 @@ export function syncCanvas(cy: cytoscape.Core, model: Model, status: Map<string,
         id: l.id,
         source: s,
         target: t,
-        alabel: showLabels ? endLabel(l.spec.a.interface, l.spec.a.addresses) : "",
-        blabel: showLabels ? endLabel(l.spec.b.interface, l.spec.b.addresses) : "",
+        alabel: showLabels ? endLabel(l.spec.a.interface, l.spec.a.addresses, driftEnds.has(`${l.id}:a`)) : "",
+        blabel: showLabels ? endLabel(l.spec.b.interface, l.spec.b.addresses, driftEnds.has(`${l.id}:b`)) : "",
         // Only drift gets a badge on cables: the other states are the same for most cables at once.
-        label: st === "drifted" ? STATUS_TEXT.drifted : "",
+        label: st === "drifted" && !showLabels ? STATUS_TEXT.drifted : "",
       };
       const el = cy.getElementById(l.id);
       if (el.nonempty() && (el.data("source") !== s || el.data("target") !== t)) el.remove();

@@ -16,6 +16,7 @@ export class HoverHandle {
   private hideTimer = 0;
   private drawing = false;
   private moved = false;
+  private completed = false;
   private on = true;
 
   constructor(
@@ -35,6 +36,11 @@ export class HoverHandle {
     (container.parentElement ?? container).append(dot);
 
     cy.on("mouseover", "node", (e) => this.show(e.target as cytoscape.NodeSingular));
+    // Cytoscape sends no mouseover when the pointer comes back to the node it left through the page
+    // (not the canvas), so a move over a node without the dot shows it too.
+    cy.on("mousemove", "node", (e) => {
+      if (this.dot.hidden || !this.node?.same(e.target as cytoscape.NodeSingular)) this.show(e.target as cytoscape.NodeSingular);
+    });
     cy.on("mouseout", "node", () => this.hideSoon());
     cy.on("grab", "node", () => this.hide());
     cy.on("free", "node", (e) => this.show(e.target as cytoscape.NodeSingular));
@@ -48,6 +54,9 @@ export class HoverHandle {
     });
     cy.on("ehstop", () => {
       this.drawing = false;
+    });
+    cy.on("ehcomplete", () => {
+      this.completed = true;
     });
     dot.addEventListener("mouseenter", () => window.clearTimeout(this.hideTimer));
     dot.addEventListener("mouseleave", () => this.hideSoon());
@@ -112,8 +121,10 @@ export class HoverHandle {
     down.preventDefault(); // no text selection while dragging
     down.stopPropagation();
     this.moved = false;
+    this.completed = false;
     this.eh.start(source);
     if (!this.drawing) return; // edgehandles refused (disabled, or a gesture is already running)
+    this.say(`Cable from ${String(source.data("name"))}: release over another node`);
     this.eh.update(this.modelPos(down));
     // Cytoscape did not see the press (it was on the dot), so it sends no tapend: follow the mouse here.
     const move = (ev: MouseEvent) => {
@@ -125,6 +136,7 @@ export class HoverHandle {
       window.removeEventListener("mouseup", up, true);
       this.eh.stop();
       if (!this.moved) this.say(`${HANDLE_HINT}: hold the button and move onto another node`);
+      else if (!this.completed) this.say("No cable: release over another node to connect");
     };
     window.addEventListener("mousemove", move, true);
     window.addEventListener("mouseup", up, true);

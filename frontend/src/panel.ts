@@ -224,7 +224,7 @@ export class Panel {
         class: "muted",
         text: this.host.readOnly
           ? "Read only: your role lets you look, not edit."
-          : "Add nodes from the palette, then use the Cable tool (C) and drag from one node to another. Select a node or cable to edit it.",
+          : "Add nodes from the palette, then cable them: drag from the dot on a node (shown on hover) to another node, or use the Cable tool (C). Select a node or cable to edit it.",
       }),
     );
   }

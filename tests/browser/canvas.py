@@ -81,8 +81,9 @@ def handle_point(page: Any, node: str) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
-def drag_cable_from_handle(page: Any, source: str, target: str) -> None:
-    """In select mode: hover the source, press on its dot, drag onto the target, hover, release."""
+def drag_cable_from_handle(page: Any, source: str, target: str, screenshot: str | None = None) -> None:
+    """In select mode: hover the source, press on its dot, drag onto the target, hover, release
+    (with a screenshot of the cable being drawn just before the release, when asked)."""
     hx, hy = handle_point(page, source)
     tx, ty = node_point(page, target)
     page.mouse.move(hx, hy, steps=3)
@@ -92,4 +93,6 @@ def drag_cable_from_handle(page: Any, source: str, target: str) -> None:
     page.wait_for_timeout(250)  # edgehandles snaps to the target at 15 Hz
     page.mouse.move(tx + 2, ty + 1, steps=2)
     page.wait_for_timeout(150)
+    if screenshot:
+        page.screenshot(path=screenshot)
     page.mouse.up()

@@ -49,7 +49,7 @@ def test_cable_by_dragging_from_the_hover_handle(stack: Any, user_page: Any, mak
     # Dragging from the dot draws a cable red -> blue; the side panel opens for it.
     page.locator("[data-testid=cable-handle]").wait_for(state="visible")
     page.screenshot(path=str(artifacts / "canvas-handle-hover.png"))
-    drag_cable_from_handle(page, "red", "blue")
+    drag_cable_from_handle(page, "red", "blue", screenshot=str(artifacts / "canvas-handle-dragging.png"))
     page.get_by_label("Interface on red").wait_for()
     assert page.get_by_label("Interface on red").input_value() == "veth-red"
     assert page.get_by_label("Interface on blue").input_value() == "veth-blue"
@@ -65,4 +65,14 @@ def test_cable_by_dragging_from_the_hover_handle(stack: Any, user_page: Any, mak
     assert [(lk["a"]["node"], lk["a"]["interface"], lk["b"]["node"], lk["b"]["interface"]) for lk in saved["links"]] == [
         ("red", "veth-red", "blue", "veth-blue")
     ]
+
+    # With the Cable tool on, the whole node is the handle: no dot on hover.
+    page.get_by_role("button", name="Cable tool").click()
+    bx, by = node_point(page, "blue")
+    page.mouse.move(bx - 5, by, steps=3)
+    page.mouse.move(bx, by, steps=2)
+    assert page.locator("[data-testid=cable-handle]").is_hidden()
+    page.get_by_role("button", name="Cable tool").click()
+    page.mouse.move(bx - 5, by - 3, steps=3)
+    page.locator("[data-testid=cable-handle]").wait_for(state="visible")
     assert ui.errors == []

@@ -81,6 +81,8 @@ def test_viewer_sees_no_edit_controls(stack: Any, user_page: Any, make_lab: Any,
     for name in ("Save", "Undo", "Redo", "Cable tool", "Delete", "Import JSON"):
         assert page.get_by_role("button", name=name, exact=True).count() == 0, name
     assert page.locator(".palette").count() == 0
+    assert page.locator("[data-testid=cable-handle]").count() == 0  # no dot to drag a cable from
+    assert page.locator("[data-testid=canvas-hint]").count() == 0
     assert page.locator(".save-state").text_content() == "read only"
     tab(page, "Deploy")
     for name in ("Apply", "Destroy"):
