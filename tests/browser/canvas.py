@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+# Two namespaces on one cable: the smallest lab the editing and sharing tests start from.
+PAIR = {
+    "format": "netdesigner/v1",
+    "name": "pair",
+    "nodes": [{"name": "red", "kind": "namespace"}, {"name": "blue", "kind": "namespace"}],
+    "links": [{"a": {"node": "red", "interface": "veth-red", "addresses": ["10.9.0.1/24"]},
+               "b": {"node": "blue", "interface": "veth-blue", "addresses": ["10.9.0.2/24"]}}],
+    "layout": {"red": {"x": 100, "y": 200}, "blue": {"x": 400, "y": 200}},
+}
+
 
 def canvas_box(page: Any) -> dict[str, float]:
     box = page.locator("#cy").bounding_box()

@@ -9,18 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.canvas import node_names, node_point, tab
+from tests.browser.canvas import PAIR, node_names, node_point, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
-
-PAIR = {
-    "format": "netdesigner/v1",
-    "name": "pair",
-    "nodes": [{"name": "red", "kind": "namespace"}, {"name": "blue", "kind": "namespace"}],
-    "links": [{"a": {"node": "red", "interface": "veth-red", "addresses": ["10.9.0.1/24"]},
-               "b": {"node": "blue", "interface": "veth-blue", "addresses": ["10.9.0.2/24"]}}],
-    "layout": {"red": {"x": 100, "y": 200}, "blue": {"x": 400, "y": 200}},
-}
 
 
 def test_server_errors_show_next_to_their_field_and_undo_redo(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:

@@ -7,18 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.canvas import node_names, tab
+from tests.browser.canvas import PAIR, node_names, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
-
-PAIR = {
-    "format": "netdesigner/v1",
-    "name": "pair",
-    "nodes": [{"name": "red", "kind": "namespace"}, {"name": "blue", "kind": "namespace"}],
-    "links": [{"a": {"node": "red", "interface": "veth-red", "addresses": ["10.9.0.1/24"]},
-               "b": {"node": "blue", "interface": "veth-blue", "addresses": ["10.9.0.2/24"]}}],
-    "layout": {"red": {"x": 100, "y": 200}, "blue": {"x": 400, "y": 200}},
-}
 
 
 def version_is(page: Any, n: int) -> None:
