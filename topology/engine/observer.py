@@ -10,15 +10,12 @@ import os
 import re
 import socket
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 from . import nsutil
 from . import rtnl as rt
 from .rtnl import Msg, Rtnl, s_ip, s_mac, s_str, s_u32
 from .state import NAT_CHAINS, ROUTE_PROTO, Iface, NsState, RouteState, State, lo_alias
 
-PARALLEL_FROM = 64
-WORKERS = 4
 COMMENT_RE = re.compile(r'--comment "?(nd:[a-z0-9]+:[0-9a-f]+)"?')
 
 
@@ -31,24 +28,44 @@ def lab_namespaces(tag: str, *, half_made: bool = False) -> list[str]:
     return sorted(n for n in names if half_made or os.path.ismount(nsutil.path(n)))
 
 
+# the link attributes a read-back uses (names, observe_ns); the kernel sends ~40 per link
+LINK_ATTRS = frozenset({rt.IFLA_IFNAME, rt.IFLA_IFALIAS, rt.IFLA_MASTER, rt.IFLA_MTU, rt.IFLA_ADDRESS,
+                        rt.IFLA_LINKINFO})
+
+
 def read_links(r: Rtnl) -> tuple[dict[int, str], list[Msg]]:
-    links = r.links()
+    links = r.links(LINK_ATTRS)
     return {m.fields[2]: s_str(m.attrs.get(rt.IFLA_IFNAME)) or "?" for m in links}, links
 
 
 def read_addrs(r: Rtnl, names: dict[int, str]) -> dict[str, set[str]]:
-    """Addresses per interface name, without loopback and link-local ones (the kernel's, not ours)."""
+    """Addresses per interface name, without loopback and link-local ones (the kernel's, not ours).
+
+    Why the byte tests: every interface carries a kernel-made fe80:: address and lo its ::1 and
+    127.0.0.1, so most messages are dropped; testing the raw bytes first, and formatting IPv4 without
+    `ipaddress` (inet_ntop is canonical for IPv4), halved the read-back of a namespace."""
     out: dict[str, set[str]] = {}
     for m in r.addrs():
         family, plen, _flags, _scope, index = m.fields
-        ip = s_ip(m.attrs.get(rt.IFA_LOCAL if family == socket.AF_INET else rt.IFA_ADDRESS))
-        if ip is None:
+        raw = m.attrs.get(rt.IFA_LOCAL if family == socket.AF_INET else rt.IFA_ADDRESS)
+        if raw is None:
             continue
-        iface = ipaddress.ip_interface(f"{ip}/{plen}")
-        if iface.ip.is_link_local or iface.ip.is_loopback:
-            continue
-        out.setdefault(names.get(index, "?"), set()).add(str(iface))
+        if len(raw) == 4:
+            if raw[0] == 127 or raw[:2] == b"\xa9\xfe":  # 127.0.0.0/8, 169.254.0.0/16
+                continue
+            text = f"{socket.inet_ntop(socket.AF_INET, raw)}/{plen}"
+        else:
+            if (raw[0] == 0xFE and raw[1] & 0xC0 == 0x80) or raw == _LOOPBACK6:  # fe80::/10, ::1
+                continue
+            iface = ipaddress.ip_interface(f"{s_ip(raw)}/{plen}")
+            if iface.ip.is_link_local or iface.ip.is_loopback:
+                continue
+            text = str(iface)
+        out.setdefault(names.get(index, "?"), set()).add(text)
     return out
+
+
+_LOOPBACK6 = bytes(15) + b"\x01"
 
 
 def observe_ns(ns: str, tag: str, node: str, want: NsState | None) -> NsState:
@@ -128,12 +145,8 @@ def observe(tag: str, desired: State, only: set[str] | None = None,
             out[ns] = assumed[ns]
         else:
             to_read.append((ns, node, want))
-    if len(to_read) < PARALLEL_FROM:
-        for ns, node, want in to_read:
-            out[ns] = observe_ns(ns, tag, node, want)
-    else:  # the kernel side of the dumps runs outside the GIL: use both cores on a big lab
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for ns, st in zip([t[0] for t in to_read], pool.map(
-                    lambda t: observe_ns(t[0], tag, t[1], t[2]), to_read), strict=True):
-                out[ns] = st
+    # One thread: the read-back is bound by Python's parsing under the GIL; 2 or 4 threads were measured
+    # slower on a quiet 2-core VM (N=200: 0.16 s in 1 thread, 0.18 s in 4; N=500: 0.36 s vs 0.43 s).
+    for ns, node, want in to_read:
+        out[ns] = observe_ns(ns, tag, node, want)
     return out
