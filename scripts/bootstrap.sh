@@ -42,6 +42,11 @@ fi
 
 # 3. The frontend: npm ci when the lock changes, a build when a source is newer than the build.
 if [ -f frontend/package.json ]; then
+  if ! command -v npm >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+    echo "Building the canvas needs Node.js 20 or newer with npm (found: $(node --version 2>/dev/null || echo none))." >&2
+    echo "Install Node.js 20+ (with npm), then run this command again." >&2
+    exit 1
+  fi
   lockstamp=frontend/node_modules/.installed-$(cat frontend/package.json frontend/package-lock.json 2>/dev/null | sha1sum | cut -c1-12)
   if [ ! -f "$lockstamp" ]; then
     say "Installing frontend packages"
