@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _django import django_on_throwaway_db  # noqa: E402
+
 sys.path.insert(0, str(BASE))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -68,15 +71,7 @@ def big_document(nodes: int, with_layout: bool = True) -> dict[str, Any]:
 
 
 def setup(db_path: str, nodes: int) -> tuple[Any, list[int]]:
-    env = {**os.environ, "SQLITE_PATH": db_path}
-    env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE, env=env, check=True)
-    os.environ["SQLITE_PATH"] = db_path
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netdesigner.settings")
-    import django
-
-    django.setup()
+    django_on_throwaway_db(db_path)
     from django.contrib.auth import get_user_model
 
     from topology.services.labs import lab_create

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _django import django_on_throwaway_db  # noqa: E402
+
 sys.path.insert(0, str(BASE))
 
 
@@ -49,15 +51,7 @@ def setup_database(db_path: str, watchers: int) -> tuple[str, int, list[str]]:
     """Migrate a fresh SQLite file and create the owner, the lab and `watchers` viewers (each watcher is
     its own user, so role re-checks cost what they would with real people); returns the owner's token,
     the lab id and the viewers' tokens."""
-    env = {**os.environ, "SQLITE_PATH": db_path}
-    env.pop("DATABASE_URL", None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE, env=env, check=True)
-    os.environ["SQLITE_PATH"] = db_path
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netdesigner.settings")
-    import django
-
-    django.setup()
+    django_on_throwaway_db(db_path)
     from django.contrib.auth import get_user_model
 
     from topology.models import ApiToken, Lab, LabMembership, TopologyVersion

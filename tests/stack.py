@@ -218,6 +218,15 @@ def destroy_tag(tag: str) -> None:
             subprocess.run(["ip", "netns", "del", name], check=False)  # noqa: S607
 
 
+def destroy_lab(lab: Any) -> None:
+    """Delete the namespaces of the lab's deployment, if it has one (for a test's `finally`)."""
+    from topology.models import Deployment
+
+    tag = Deployment.objects.filter(lab=lab).values_list("tag", flat=True).first()
+    if tag:
+        destroy_tag(tag)
+
+
 def namespaces_of(tag: str) -> list[str]:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout  # noqa: S607
     return sorted(w.split()[0] for w in out.splitlines() if w.split() and w.split()[0].startswith(f"nd-{tag}-"))

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.canvas import tab
-from tests.stack import destroy_tag
+from tests.stack import destroy_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
 
@@ -89,7 +89,4 @@ def test_drift_marks_the_cable_of_the_interface(stack: Any, user_page: Any, make
         assert "v-net-0" in page.evaluate("() => window.netdesigner.cy.nodes('.st-drifted').map((n) => n.data('name'))")
         assert ui.errors == []
     finally:
-        if tag is None:
-            tag = Deployment.objects.filter(lab=lab).values_list("tag", flat=True).first()
-        if tag:
-            destroy_tag(tag)
+        destroy_lab(lab)

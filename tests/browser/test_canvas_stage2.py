@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.canvas import canvas_box, click_node, drag_cable, drag_from_palette, node_names, tab
-from tests.stack import destroy_tag
+from tests.stack import destroy_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
 
@@ -154,7 +154,4 @@ def test_draw_stage2_save_apply_ping(stack: Any, user_page: Any, make_lab: Any, 
         assert page.locator("[data-testid=job-status]").text_content() == "destroy succeeded"
         assert ui.errors == []
     finally:
-        if tag is None:
-            tag = Deployment.objects.filter(lab=lab).values_list("tag", flat=True).first()
-        if tag:
-            destroy_tag(tag)
+        destroy_lab(lab)
