@@ -1,0 +1,10 @@
+"""Importers of other formats into `netdesigner/v1` documents, and the containerlab exporter.
+
+Pure (no Django, no kernel): text in, a document plus warnings out, so the parsers are table-tested
+without root and the web tier, the `lab` command and the labs page share one implementation.
+"""
+
+from .base import Finding, Fix, ImportResult, apply_fixes
+from .shell import import_shell
+
+__all__ = ["Finding", "Fix", "ImportResult", "apply_fixes", "import_shell"]

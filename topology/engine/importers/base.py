@@ -1,0 +1,56 @@
+"""What every importer returns: a document, the checks it found, and warnings tied to source lines.
+
+A fix is the whole corrected source line (never an insertion), so taking fixes keeps every other
+line number stable and "re-import with the fix" is literally re-reading the corrected text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Fix:
+    line: int
+    text: str  # the corrected line, replacing line `line` of the source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "text": self.text}
+
+
+@dataclass
+class Finding:
+    """One warning: the source line it is about (1-based; 0 for the whole file) and why, in words."""
+
+    line: int
+    message: str
+    fix: Fix | None = None
+    fixed: bool = False  # reported again after --apply-fixes took the fix
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.fix is not None:
+            text += (" (fixed: " if self.fixed else ". Fix: ") + self.fix.text + (")" if self.fixed else "")
+        return f"line {self.line}: {text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "message": self.message,
+                "fix": self.fix.to_dict() if self.fix else None, "fixed": self.fixed}
+
+
+@dataclass
+class ImportResult:
+    document: dict[str, Any]
+    warnings: list[Finding] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""  # the source as finally read (with fixes taken, when they were)
+
+
+def apply_fixes(text: str, fixes: list[Fix]) -> str:
+    """The source with each fix's line replaced (a later fix for the same line wins)."""
+    lines = text.split("\n")
+    for fx in fixes:
+        if 1 <= fx.line <= len(lines) and "\n" not in fx.text:
+            lines[fx.line - 1] = fx.text
+    return "\n".join(lines)
