@@ -4,7 +4,10 @@ Pure (no Django, no kernel): text in, a document plus warnings out, so the parse
 without root and the web tier, the `lab` command and the labs page share one implementation.
 """
 
-from .base import Finding, Fix, ImportResult, apply_fixes
+from .base import Finding, Fix, ImportResult, Unreadable, apply_fixes
+from .clab import import_clab
+from .clab_export import export_clab
 from .shell import import_shell
 
-__all__ = ["Finding", "Fix", "ImportResult", "apply_fixes", "import_shell"]
+__all__ = ["Finding", "Fix", "ImportResult", "Unreadable", "apply_fixes", "export_clab", "import_clab",
+           "import_shell"]

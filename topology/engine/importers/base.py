@@ -6,8 +6,11 @@ line number stable and "re-import with the fix" is literally re-reading the corr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+MAX_FIX_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,32 @@ def apply_fixes(text: str, fixes: list[Fix]) -> str:
         if 1 <= fx.line <= len(lines) and "\n" not in fx.text:
             lines[fx.line - 1] = fx.text
     return "\n".join(lines)
+
+
+class Unreadable(ValueError):
+    """The source cannot be read at all (not YAML, no nodes): nothing to import, only these findings."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("; ".join(str(f) for f in findings))
+        self.findings = findings
+
+
+def read_with_fixes(read: Callable[[str], ImportResult], text: str, take: bool) -> ImportResult:
+    """Read once; with `take`, take every offered fix and read again (one correction can reveal the
+    next), a few rounds at most. Every fix taken stays reported, marked fixed."""
+    result = read(text)
+    if not take:
+        return result
+    taken: list[Finding] = []
+    for _round in range(MAX_FIX_ROUNDS):
+        fixes = [w.fix for w in result.warnings if w.fix is not None]
+        if not fixes:
+            break
+        for w in result.warnings:
+            if w.fix is not None:
+                w.fixed = True
+                taken.append(w)
+        text = apply_fixes(text, fixes)
+        result = read(text)
+    result.warnings = sorted(taken + result.warnings, key=lambda w: (w.line, not w.fixed))
+    return result

@@ -56,61 +56,64 @@ def build(k: Kernel, name: str, commands: dict[int, Command], findings: list[Fin
                 kept.append(a.cidr())
         return kept
 
-    for space in sorted(k.spaces.values(), key=lambda s: s.line):
-        if space.name:
-            nodes[space.name] = {"name": space.name, "kind": "namespace"}
-    for iface in sorted(root.ifaces.values(), key=lambda i: i.line):
-        if iface.kind == "bridge":
-            if msg := F.check_node_name(iface.name):
-                out.append(Finding(iface.line, f"the bridge becomes a node of the drawing, but {msg}; left out"))
-                continue
-            if iface.name in nodes:
-                out.append(Finding(iface.line, f"the bridge {iface.name!r} has the name of a namespace; left out"))
-                continue
-            bridges.append(iface.name)
-            nodes[iface.name] = {"name": iface.name, "kind": "bridge"}
-            if addrs := addresses(iface):
-                nodes[iface.name]["addresses"] = addrs
+    made: list[tuple[int, int, str, Iface | None]] = [
+        (space.line, 0, space.name, None) for space in k.spaces.values() if space.name]
+    made += [(iface.line, iface.seq, iface.name, iface) for iface in root.ifaces.values() if iface.kind == "bridge"]
+    for _line, _seq, made_name, bridge in sorted(made, key=lambda m: (m[0], m[1])):
+        if bridge is None:
+            nodes[made_name] = {"name": made_name, "kind": "namespace"}
+            continue
+        if msg := F.check_node_name(bridge.name):
+            out.append(Finding(bridge.line, f"the bridge becomes a node of the drawing, but {msg}; left out"))
+            continue
+        if bridge.name in nodes:
+            out.append(Finding(bridge.line, f"the bridge {bridge.name!r} has the name of a namespace; left out"))
+            continue
+        bridges.append(bridge.name)
+        nodes[bridge.name] = {"name": bridge.name, "kind": "bridge"}
+        if addrs := addresses(bridge):
+            nodes[bridge.name]["addresses"] = addrs
     seen: set[int] = set()
     host_used = False
-    for space in sorted(k.spaces.values(), key=lambda s: s.line):
-        for iface in sorted(space.ifaces.values(), key=lambda i: i.line):
-            if iface.kind == "bridge" and space.name:
-                out.append(Finding(iface.line, f"a bridge inside {where(space.name)} cannot be drawn (a lab's "
-                                   "bridges live in its host); left out"))
-            if iface.kind == "dummy":
-                out.append(Finding(iface.line, f"the dummy device {iface.name!r} is not part of a drawing; left out"))
-            if iface.kind != "veth" or id(iface) in seen or iface.peer is None:
-                continue
-            seen.update((id(iface), id(iface.peer)))
-            ends: list[dict[str, Any]] = []
-            for e in (iface, iface.peer):
-                if e.ns == ROOT and e.master in nodes:
-                    ends.append({"node": e.master, "interface": e.name, "_port": True, "_iface": e})
-                else:
-                    ends.append({"node": e.ns or host, "interface": e.name, "_iface": e})
-            if ends[0]["node"] == ends[1]["node"]:
-                stay = "the host's namespace" if ends[0]["node"] == host else f"{where(iface.ns)}"
-                out.append(Finding(iface.line, f"both ends of the veth pair {iface.name}/{iface.peer.name} stay in "
-                                   f"{stay} (neither was moved with `ip link set NAME netns NS`); a cable "
-                                   "joins two nodes, so it is left out"))
-                continue
-            for end in ends:
-                e = end.pop("_iface")
-                assert isinstance(e, Iface)
-                host_used |= end["node"] == host
-                if end.pop("_port", False):
-                    if e.addresses:
-                        out.append(Finding(e.addresses[0].line, f"{e.name} is a port of {e.master}: an address on "
-                                           "a bridge port is not used; address the bridge itself; left out"))
-                elif addrs := addresses(e):
-                    end["addresses"] = addrs
-                if e.mac:
-                    end["mac"] = e.mac
-            link: dict[str, Any] = {"a": ends[0], "b": ends[1]}
-            if iface.mtu or iface.peer.mtu:
-                link["mtu"] = iface.mtu or iface.peer.mtu
-            links.append(link)
+    every = sorted((i for sp in k.spaces.values() for i in sp.ifaces.values()), key=lambda i: i.seq)
+    for iface in every:
+        space = k.spaces[iface.ns]
+        if iface.kind == "bridge" and space.name:
+            out.append(Finding(iface.line, f"a bridge inside {where(space.name)} cannot be drawn (a lab's "
+                               "bridges live in its host); left out"))
+        if iface.kind == "dummy":
+            out.append(Finding(iface.line, f"the dummy device {iface.name!r} is not part of a drawing; left out"))
+        if iface.kind != "veth" or id(iface) in seen or iface.peer is None:
+            continue
+        seen.update((id(iface), id(iface.peer)))
+        ends: list[dict[str, Any]] = []
+        for e in (iface, iface.peer):
+            if e.ns == ROOT and e.master in nodes:
+                ends.append({"node": e.master, "interface": e.name, "_port": True, "_iface": e})
+            else:
+                ends.append({"node": e.ns or host, "interface": e.name, "_iface": e})
+        if ends[0]["node"] == ends[1]["node"]:
+            stay = "the host's namespace" if ends[0]["node"] == host else f"{where(iface.ns)}"
+            out.append(Finding(iface.line, f"both ends of the veth pair {iface.name}/{iface.peer.name} stay in "
+                               f"{stay} (neither was moved with `ip link set NAME netns NS`); a cable "
+                               "joins two nodes, so it is left out"))
+            continue
+        for end in ends:
+            e = end.pop("_iface")
+            assert isinstance(e, Iface)
+            host_used |= end["node"] == host
+            if end.pop("_port", False):
+                if e.addresses:
+                    out.append(Finding(e.addresses[0].line, f"{e.name} is a port of {e.master}: an address on "
+                                       "a bridge port is not used; address the bridge itself; left out"))
+            elif addrs := addresses(e):
+                end["addresses"] = addrs
+            if e.mac:
+                end["mac"] = e.mac
+        link: dict[str, Any] = {"a": ends[0], "b": ends[1]}
+        if iface.mtu or iface.peer.mtu:
+            link["mtu"] = iface.mtu or iface.peer.mtu
+        links.append(link)
     host_used |= bool(root.routes or root.nat) or bool(bridges)
     if host_used:
         nodes = {host: {"name": host, "kind": "host"}, **nodes}

@@ -66,6 +66,7 @@ class Iface:
     mac: str | None = None
     mtu: int | None = None
     moved: int = 0  # the line that moved it to its namespace
+    seq: int = 0  # order of creation (a veth's first-named end comes first)
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Kernel:
     ever: dict[str, int] = field(default_factory=dict)  # every name ever made -> line (for typos)
     pings: list[Ping] = field(default_factory=list)
     needs: list[tuple[str, str, int, str]] = field(default_factory=list)  # (ns, ip, line, what) refused for want of a subnet
+    made: int = 0
 
     def space(self, name: str) -> Space:
         if name not in self.spaces:
@@ -140,7 +142,8 @@ class Kernel:
         space = self.space(ns)
         if name in space.ifaces:
             raise Refused(f"{name!r} already exists in {where(ns)} (made on line {space.ifaces[name].line})")
-        iface = Iface(name, ns, kind, line)
+        self.made += 1
+        iface = Iface(name, ns, kind, line, seq=self.made)
         space.ifaces[name] = iface
         self.ever.setdefault(name, line)
         return iface

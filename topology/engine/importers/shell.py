@@ -12,14 +12,13 @@ import ipaddress
 import shlex
 from typing import Any
 
-from .base import Finding, Fix, ImportResult, apply_fixes
+from .base import Finding, Fix, ImportResult, read_with_fixes
 from .document import build
 from .ipcmd import LOOK, ip_command
 from .kmodel import ROOT, Kernel, Refused, where
 from .lex import Command, lex
 from .othercmd import LOOK_ONLY, echo, iptables, ping, sysctl
 
-MAX_FIX_ROUNDS = 4
 # Words of the commands themselves: a left-out line taints only the names it mentions.
 KEYWORDS = {"ip", "link", "set", "add", "del", "delete", "netns", "exec", "dev", "master", "nomaster", "up",
             "down", "type", "veth", "bridge", "peer", "name", "addr", "address", "route", "via", "default",
@@ -28,24 +27,13 @@ KEYWORDS = {"ip", "link", "set", "add", "del", "delete", "netns", "exec", "dev",
 
 
 def import_shell(text: str, *, name: str = "imported", apply_fixes_: bool = False) -> ImportResult:
-    """The document of a command sequence. With `apply_fixes_`, every offered fix is taken (and the
-    text read again, since one correction can reveal the next); each stays reported, marked fixed."""
-    result = _read(text, name)
-    if not apply_fixes_:
-        return result
-    taken: list[Finding] = []
-    for _round in range(MAX_FIX_ROUNDS):
-        fixes = [w.fix for w in result.warnings if w.fix is not None]
-        if not fixes:
-            break
-        for w in result.warnings:
-            if w.fix is not None:
-                w.fixed = True
-                taken.append(w)
-        text = apply_fixes(text, fixes)
-        result = _read(text, name)
-    result.warnings = sorted(taken + result.warnings, key=lambda w: (w.line, w.fixed is False))
-    return result
+    """The document of a command sequence; with `apply_fixes_`, every offered fix taken."""
+    return read_with_fixes(lambda t: _read(t, name), text, apply_fixes_)
+
+
+def read_shell(text: str, name: str) -> ImportResult:
+    """One reading of the text, no fix taken (the clab importer feeds it the commands it implies)."""
+    return _read(text, name)
 
 
 def _read(text: str, name: str) -> ImportResult:
