@@ -30,6 +30,20 @@ class Finding:
     message: str
     fix: Fix | None = None
     fixed: bool = False  # reported again after --apply-fixes took the fix
+    followers: list[int] = field(default_factory=list, repr=False)  # later lines left out because of it
+    unchecked: list[int] = field(default_factory=list, repr=False)  # pings that get no check because of it
+
+    def settle(self) -> None:
+        """Fold the lines that failed only because of this one into its message, once."""
+        if self.followers:
+            one = len(set(self.followers)) == 1
+            self.message += (f" ({_lines(self.followers)} {'depends' if one else 'depend'} on it and "
+                             f"{'is' if one else 'are'} left out with it)")
+        if self.unchecked:
+            one = len(set(self.unchecked)) == 1
+            self.message += (f" (the ping{'' if one else 's'} on {_lines(self.unchecked)} "
+                             f"{'gets' if one else 'get'} no check with it)")
+        self.followers, self.unchecked = [], []
 
     def __str__(self) -> str:
         text = self.message
@@ -40,6 +54,13 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "message": self.message,
                 "fix": self.fix.to_dict() if self.fix else None, "fixed": self.fixed}
+
+
+def _lines(numbers: list[int]) -> str:
+    unique = sorted(set(numbers))
+    if len(unique) == 1:
+        return f"line {unique[0]}"
+    return "lines " + ", ".join(map(str, unique[:-1])) + f" and {unique[-1]}"
 
 
 @dataclass

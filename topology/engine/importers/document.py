@@ -50,7 +50,7 @@ def build(k: Kernel, name: str, commands: dict[int, Command], findings: list[Fin
                 folded = [f for f in findings if f.line == line and "gateway" in f.message]
                 for f in folded:
                     findings.remove(f)
-                    warning.message += f" (line {line} is left out for want of it)"
+                    warning.followers.append(line)
             out.append(warning)
             if a.problem is None:
                 kept.append(a.cidr())
@@ -201,7 +201,7 @@ def _checks(k: Kernel, nodes: dict[str, dict[str, Any]], host: str, out: list[Fi
                                "the lab; no check made"))
             continue
         if k.owner(p.target) is None and p.target in tainted:
-            tainted[p.target].message += f" (the ping on line {p.line} to {p.target} gets no check with it)"
+            tainted[p.target].unchecked.append(p.line)
             continue
         if k.owner(p.target) is None:
             ip = ipaddress.ip_address(p.target)

@@ -41,13 +41,14 @@ def meant_prefix(k: Kernel, iface: Iface, addr: Addr) -> tuple[int | None, str]:
     if len(prefixes) > 1:
         return None, "the link's neighbours have different prefixes (" + ", ".join(
             f"{a.cidr()} on line {a.line}" for _m, a in with_prefix) + ")"
-    bare = [(m, a) for m, a in mates if a.prefix is None and a.version == ip.version]
+    unsure = [(m, a) for m in segment(k, iface) for a in m.addresses if a.problem is not None]
+    bare = [(m, a) for m, a in mates + unsure if (a.prefix is None or a.problem) and a.version == ip.version]
     if ip.version == 4 and bare and not any(a.prefix is not None for _m, a in mates):
         net = ipaddress.ip_network(f"{ip}/24", strict=False)
         if all(ipaddress.ip_address(a.ip) in net for _m, a in bare):
             m, a = bare[0]
-            return 24, (f"{owner_name(m)} has {a.ip} (line {a.line}), without a prefix too, in the same "
-                        f"{net}")
+            return 24, (f"{owner_name(m)} has {a.ip} (line {a.line}), without a usable prefix either, in the "
+                        f"same {net}")
     if not mates:
         return None, "nothing else on its link has an address to tell the subnet"
     return None, "no neighbour on its link is in a subnet with it"
@@ -60,8 +61,14 @@ def address_warning(k: Kernel, iface: Iface, addr: Addr) -> tuple[str, int | Non
     guess = ipaddress.ip_network(f"{ip}/{prefix or 24}", strict=False)
     needed = [(line, what) for ns, gw, line, what in k.needs
               if ns == iface.ns and ipaddress.ip_address(gw) in guess]
-    needed += [(p.line, f"the ping on line {p.line} to {p.target}") for p in k.pings
-               if p.ns == iface.ns and ipaddress.ip_address(p.target) in guess and p.target != addr.ip]
+    pings: dict[str, list[int]] = {}
+    for p in k.pings:
+        if p.ns == iface.ns and ipaddress.ip_address(p.target) in guess and p.target != addr.ip:
+            pings.setdefault(p.target, []).append(p.line)
+    for target, lines in pings.items():
+        said = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines[:-1])) + \
+            f" and {lines[-1]}"
+        needed.append((lines[0], f"the ping{'s' if len(lines) > 1 else ''} on {said} to {target}"))
     needed.sort()
     full = 32 if ip.version == 4 else 128
     if addr.problem is not None:
@@ -73,8 +80,8 @@ def address_warning(k: Kernel, iface: Iface, addr: Addr) -> tuple[str, int | Non
     if prefix is not None:
         text += f", so {ip}/{prefix} is meant"
     if needed:
-        text += "; " + " and ".join(w for _l, w in needed[:3]) + (" need" if len(needed) > 1 else " needs") + \
-            f" {guess}"
+        plural = len(needed) > 1 or needed[0][1].startswith("the pings")
+        text += "; " + " and ".join(w for _l, w in needed[:3]) + (" need" if plural else " needs") + f" {guess}"
     if addr.problem is not None:
         text += "; left out"
     return text, prefix, [line for line, _w in needed]

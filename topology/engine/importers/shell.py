@@ -50,6 +50,8 @@ def _read(text: str, name: str) -> ImportResult:
     findings += replay.findings
     by_line = {c.line: c for c in commands if c.single}
     document, checks = build(replay.kernel, name, by_line, findings, replay.tainted)
+    for finding in findings:
+        finding.settle()
     findings.sort(key=lambda f: f.line)
     return ImportResult(document=document, warnings=findings, checks=checks, text=text)
 
@@ -106,8 +108,7 @@ class Replay:
     def refused(self, cmd: Command, exc: Refused) -> None:
         root = self._cause(exc.names)
         if root is not None:
-            what = exc.names[0].split(":")[-1]
-            root.message += f" (line {cmd.line}, which needs {what}, is left out with it)"
+            root.followers.append(cmd.line)
             self._taint(cmd.argv, root)
             return
         message, fix = exc.message, exc.fix
