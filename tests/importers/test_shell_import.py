@@ -257,3 +257,24 @@ def test_the_tutorial_with_its_fixes_taken() -> None:
     assert nodes(doc)["host"]["port_forwards"] == [{"protocol": "tcp", "port": 80, "to": "192.168.15.2",
                                                     "to_port": 80}]
     assert [(c["from"], c["to"]) for c in result.checks] == [("red", "192.168.15.2"), ("blue", "192.168.15.5")]
+
+
+def test_the_tutorial_as_published() -> None:
+    """The commands as the course shows them: addresses without a prefix and a DNAT without -p."""
+    text = (FIXTURES / "tutorial-as-published.sh").read_text()
+    result = import_shell(text)
+    assert [w.line for w in result.warnings] == [30, 31, 35, 39]
+    assert "lines 36 and 38 depend on it" in result.warnings[1].message  # blue's routes need its /24
+    fixed = import_shell(text, apply_fixes_=True)
+    assert [w.line for w in fixed.warnings if not w.fixed] == [35]
+    assert nodes(fixed.document)["blue"]["routes"][-1] == {"to": "default", "via": "192.168.15.5"}
+    assert api.validate(fixed.document) == []
+
+
+def test_checks_go_into_the_document_only_when_the_reader_takes_them() -> None:
+    from topology.engine.importers.document import checks_supported
+
+    text = BRIDGE + "ip -n red addr add 192.168.15.1/24 dev veth-red\nping -c 1 192.168.15.1"
+    result = import_shell(text)
+    assert result.checks and ("checks" in result.document) == checks_supported()
+    assert api.validate(result.document) == []
