@@ -109,7 +109,8 @@ def test_one_warning_in_words(text: str, line: int, words: list[str], fix: str |
 LOOKS = ["ip netns", "ip netns list", "ip link", "ip link show", "ip addr", "ip a", "ip -n red addr show",
          "ip route", "ip r", "ip netns exec red ip route", "arp", "route", "ip netns exec red arp -n",
          "ip neigh", "iptables -t nat -L", "iptables -nvL", "iptables -t nat -S", "sysctl net.ipv4.ip_forward",
-         "ip netns exec red ip link | grep veth", "echo done"]
+         "ip netns exec red ip link | grep veth", "echo done", "ip -n red link set lo up",
+         "ip netns exec blue ip link set dev lo up"]
 
 
 @pytest.mark.parametrize("look", LOOKS)

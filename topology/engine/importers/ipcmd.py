@@ -184,6 +184,9 @@ def _link_set(k: Kernel, words: list[str], ns: str, line: int) -> None:
     name, words = words[0], words[1:]
     if not words:
         raise Refused(f"ip link set {name}: nothing to set (up, down, netns NS, master BRIDGE)")
+    if name == "lo" and set(words) <= {"up", "down"}:
+        k.space(ns)
+        return  # every namespace of a lab has its loopback up
     k.iface(ns, name)
     i = 0
     while i < len(words):
@@ -252,6 +255,8 @@ def _addr(k: Kernel, rest: list[str], ns: str, line: int) -> None:
     if not words or "dev" not in words[:-1]:
         raise Refused("ip addr add needs the address and `dev DEVICE`")
     dev = words[words.index("dev") + 1]
+    if dev == "lo":
+        raise Refused("addresses on lo are not part of a drawing (every namespace has 127.0.0.1 on lo)")
     cidr = words[0] if words[0] != "local" else (words[1] if len(words) > 1 else "")
     iface = k.iface(ns, dev)
     addr = parse_cidr(cidr, line)
