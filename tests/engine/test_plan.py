@@ -19,7 +19,7 @@ NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 
 def applied(desired: State) -> State:
     """The observed state of a kernel where `desired` was applied (what the observer reads back)."""
-    return {ns: as_observed(want) for ns, want in desired.items()}
+    return {ns: as_observed(want, "abc") for ns, want in desired.items()}
 
 
 def star(n: int) -> dict[str, Any]:
@@ -62,7 +62,7 @@ def test_seed1_commands() -> None:
         "ip -n nd-abc-blue addr add 192.168.15.2/24 dev veth-blue",
     ]
     assert ops[0].to_dict() == {"op": "netns_add", "node": "red", "netns": "nd-abc-red",
-                                "command": "ip netns add nd-abc-red", "mark": "nd:abc"}
+                                "command": "ip netns add nd-abc-red", "mark": "nd:abc@local"}
 
 
 def test_nat_plan_uses_own_chains_with_comments() -> None:
@@ -106,8 +106,8 @@ def test_removed_node_namespace_deleted_and_unmarked_links_kept() -> None:
     from topology.engine.state import Iface, NsState
 
     ifaces = dict(red.ifaces) | {"mine": Iface(kind="veth", alias="")}
-    observed["nd-abc-red"] = NsState(node="red", ifaces=ifaces, routes=red.routes)
-    observed["nd-abc-old"] = NsState(node="old")
+    observed["nd-abc-red"] = NsState(node="red", ifaces=ifaces, routes=red.routes, mark=red.mark)
+    observed["nd-abc-old"] = NsState(node="old", mark=red.mark)
     ops = plan(desired, observed, "abc")
     assert [op.command for op in ops] == ["ip netns del nd-abc-old"]
 
@@ -119,7 +119,8 @@ def test_drift_reports_hand_added_link() -> None:
     desired = desired_state(api.parse(example("seed-1-direct")), "abc")
     observed = applied(desired)
     red = observed["nd-abc-red"]
-    observed["nd-abc-red"] = NsState(node="red", ifaces=dict(red.ifaces) | {"mine": Iface(kind="dummy")})
+    observed["nd-abc-red"] = NsState(node="red", ifaces=dict(red.ifaces) | {"mine": Iface(kind="dummy")},
+                                     mark=red.mark)
     assert drift(desired, applied(desired), "abc") == []
     assert drift(desired, observed, "abc") == [
         {"node": "red", "kind": "link", "what": "mine", "expected": None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .plan import interrupted
-from .state import Iface, State, is_ours, rule_comments
+from .state import DEFAULT_INSTALL, Iface, State, is_ours, owns, rule_comments
 
 
 def _d(node: str, kind: str, what: str, expected: Any, actual: Any) -> dict[str, Any]:
@@ -39,15 +39,23 @@ def _iface_diff(node: str, name: str, w: Iface, h: Iface, tag: str) -> list[dict
     return out
 
 
-def drift(desired: State, observed: State, tag: str) -> list[dict[str, Any]]:
+NOT_OURS = "present, but not made by this NetDesigner install (no mark of ours): left alone"
+
+
+def drift(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ns in sorted(set(observed) - set(desired)):
-        out.append(_d(observed[ns].node, "namespace", ns, None, "present"))
+        ours = owns(tag, install, observed[ns].mark)
+        out.append(_d(observed[ns].node, "namespace", ns, None, "present" if ours else NOT_OURS))
     for ns, want in desired.items():
         node = want.node
         have = observed.get(ns)
         if have is None:
             out.append(_d(node, "namespace", ns, "present", None))
+            continue
+        if not owns(tag, install, have.mark):
+            out.append(_d(node, "namespace", ns, "present",
+                          NOT_OURS + f"; remove it by hand (ip netns del {ns}) or rename the node to apply"))
             continue
         for name, w in sorted(want.ifaces.items()):
             h = have.ifaces.get(name)

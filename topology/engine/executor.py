@@ -84,6 +84,10 @@ class Executor:
 
     def one(self, op: Op) -> None:
         a, ns = op.args, op.ns
+        if op.op == "foreign":
+            return  # reported, never touched
+        if op.op == "blocked":
+            raise OpFailed(op, "the namespace is not this install's: remove it by hand or rename the node")
         if op.op == "netns_add":
             self._create(ns, a["mark"])
         elif op.op == "netns_del":

@@ -12,9 +12,20 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from .state import NAT_CHAINS, Iface, NsState, RouteState, State, is_ours, lo_alias, rule_comments
+from .state import (
+    DEFAULT_INSTALL,
+    NAT_CHAINS,
+    Iface,
+    NsState,
+    RouteState,
+    State,
+    is_ours,
+    lo_alias,
+    owns,
+    rule_comments,
+)
 
-ORDER = ("netns_del", "link_del", "netns_add", "lo_up", "bridge_add", "veth_add", "link_set",
+ORDER = ("blocked", "foreign", "netns_del", "link_del", "netns_add", "lo_up", "bridge_add", "veth_add", "link_set",
          "link_master", "link_up", "addr_del", "addr_add", "route_del", "route_add", "sysctl", "iptables")
 
 
@@ -48,6 +59,12 @@ def _route_words(a: dict[str, Any]) -> list[str]:
 
 def render(op: Op) -> str:
     a, ns = op.args, op.ns
+    if op.op == "blocked":
+        return (f"# {ns} is there but this NetDesigner install did not make it (no mark of ours): it is "
+                f"left alone, and the lab cannot be applied until it is removed (ip netns del {ns}) "
+                "or the node renamed")
+    if op.op == "foreign":
+        return f"# {ns} is there but this NetDesigner install did not make it (no mark of ours): left alone"
     if op.op == "netns_add":
         return _q("ip", "netns", "add", ns)
     if op.op == "netns_del":
@@ -123,11 +140,19 @@ def interrupted(have: Iface, want: Iface | None) -> bool:
     return have.kind == "veth" and not have.alias and want is not None and want.kind == "veth"
 
 
-def plan(desired: State, observed: State, tag: str) -> list[Op]:
+def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[Op]:
+    """Namespaces of `observed` that do not carry this install's mark are never changed: reported as
+    "blocked" (a designed node's name is taken) or "foreign" (not designed), then planned around."""
     ops: list[Op] = []
+    blocked: set[str] = set()
     for ns in sorted(observed):
-        if ns not in desired:
+        if not owns(tag, install, observed[ns].mark):
+            ops.append(Op("blocked" if ns in desired else "foreign", ns, observed[ns].node,
+                          {"mark": observed[ns].mark}))
+            blocked.add(ns)
+        elif ns not in desired:
             ops.append(Op("netns_del", ns, observed[ns].node))
+    observed = {ns: st for ns, st in observed.items() if ns not in blocked}
     gone: set[tuple[str, str]] = set()  # (ns, ifname) removed by a deletion (a veth takes its peer along)
     now: dict[str, dict[str, Iface]] = {}  # what each namespace will hold before configuration
 
@@ -162,8 +187,8 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
                                 gone.add((ons, oname))
     for ns, want in desired.items():
         seen = observed.get(ns)
-        if seen is None:
-            ops.append(Op("netns_add", ns, want.node, {"mark": lo_alias(tag, False)}))
+        if seen is None and ns not in blocked:
+            ops.append(Op("netns_add", ns, want.node, {"mark": lo_alias(tag, False, install)}))
         now[ns] = {n: i for n, i in (seen.ifaces.items() if seen else ()) if (ns, n) not in gone}
     for ns, want in desired.items():
         seen = observed.get(ns)
@@ -213,7 +238,7 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
             needed = bool(have_rules) or jumps or bool(seen and seen.ipt_mark)
         if needed:
             ops.append(Op("iptables", ns, want.node, {
-                "text": iptables_text(tag, want, jumps), "lo_alias": lo_alias(tag, bool(want.nat))}))
+                "text": iptables_text(tag, want, jumps), "lo_alias": lo_alias(tag, bool(want.nat), install)}))
     ops.sort(key=lambda o: ORDER.index(o.op))  # stable: keeps namespace order within a kind
     return ops
 

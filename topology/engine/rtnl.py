@@ -231,6 +231,12 @@ class Rtnl:
             self._index[name] = msgs[0].fields[2]
         return self._index[name]
 
+    def alias(self, name: str) -> str:
+        """A link's IFLA_IFALIAS ("" when it has none)."""
+        seq = self._send(RTM_GETLINK, NLM_F_REQUEST, IFINFO.pack(0, 0, 0, 0, 0) + attr_str(IFLA_IFNAME, name))
+        msgs = self._replies(seq, dump=False, keep=frozenset({IFLA_IFALIAS}))
+        return (s_str(msgs[0].attrs.get(IFLA_IFALIAS)) or "") if msgs else ""
+
     def links(self, keep: frozenset[int] | None = None) -> list[Msg]:
         return self.dump(RTM_GETLINK, IFINFO.pack(0, 0, 0, 0, 0) + attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),
                          keep)

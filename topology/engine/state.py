@@ -9,6 +9,7 @@ with a comment `nd:<tag>:<hash>`; anything without a mark is the user's and is n
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from .model import BRIDGE, Link, Node, Topology
@@ -45,6 +46,7 @@ class NsState:
     nat: tuple[str, ...] = ()  # iptables-restore lines for the ND- chains (desired); comments (observed)
     lo_up: bool = True
     ipt_mark: bool = False  # observed: lo carries the mark saying ND- chains exist here
+    mark: str = ""  # observed: lo's alias, the ownership mark (see lo_alias)
 
 
 State = dict[str, NsState]  # netns name -> its state
@@ -63,8 +65,29 @@ def bridge_alias(tag: str, name: str) -> str:
     return f"nd:{tag}:bridge:{name}"
 
 
-def lo_alias(tag: str, with_rules: bool) -> str:
-    return f"nd:{tag}:ipt" if with_rules else f"nd:{tag}"
+DEFAULT_INSTALL = "local"  # the install id of callers that give none (tests, scripts)
+
+
+def lo_alias(tag: str, with_rules: bool, install: str = DEFAULT_INSTALL) -> str:
+    """The namespace's ownership mark, on its loopback: `nd:<tag>@<install>`, `:ipt` appended while
+    the namespace holds ND- chains. Set inside a new namespace before it is named (nsutil.created)."""
+    base = f"nd:{tag}@{install or DEFAULT_INSTALL}"
+    return f"{base}:ipt" if with_rules else base
+
+
+def owns(tag: str, install: str, mark: str) -> bool:
+    """Whether a namespace's mark says this install made it for this deployment."""
+    return mark in (lo_alias(tag, False, install), lo_alias(tag, True, install))
+
+
+def mark_owner(mark: str) -> tuple[str, str] | None:
+    """(tag, install) of a namespace mark; None for anything else (a namespace we did not make, or
+    one made before marks named the install)."""
+    m = MARK_RE.fullmatch(mark)
+    return (m.group(1), m.group(2)) if m else None
+
+
+MARK_RE = re.compile(r"nd:([a-z0-9]{1,12})@([A-Za-z0-9]{1,64})(?::ipt)?", re.ASCII)
 
 
 def is_ours(tag: str, alias: str) -> bool:
@@ -145,10 +168,10 @@ def desired_state(topology: Topology, tag: str) -> State:
     return state
 
 
-def as_observed(want: NsState) -> NsState:
+def as_observed(want: NsState, tag: str, install: str = DEFAULT_INSTALL) -> NsState:
     """What the observer would read back from a namespace in sync with `want` (for skipped observation)."""
     nat = (*rule_comments(want.nat), "jumps") if want.nat else ()
     ifaces = {n: Iface(kind=i.kind, alias=i.alias, master=i.master, mtu=i.mtu, mac=i.mac, up=True,
                        addresses=i.addresses) for n, i in want.ifaces.items()}
     return NsState(node=want.node, ifaces=ifaces, routes=want.routes, forwarding=want.forwarding,
-                   nat=nat, lo_up=True, ipt_mark=bool(want.nat))
+                   nat=nat, lo_up=True, ipt_mark=bool(want.nat), mark=lo_alias(tag, bool(want.nat), install))
