@@ -55,11 +55,15 @@ def test_seed1_commands() -> None:
         "ip netns add nd-abc-blue",
         "ip -n nd-abc-red link set lo up",
         "ip -n nd-abc-blue link set lo up",
-        "ip -n nd-abc-red link add veth-red type veth peer name veth-blue netns nd-abc-blue",
+        "ip -n nd-abc-red link add veth-red address 02:fa:04:39:fd:a4 type veth peer name veth-blue netns "
+        "nd-abc-blue address 02:16:2b:f4:18:77",  # MACs derived from the lab, the node and the interface
         "ip -n nd-abc-red link set veth-red up",
         "ip -n nd-abc-blue link set veth-blue up",
         "ip -n nd-abc-red addr add 192.168.15.1/24 dev veth-red",
         "ip -n nd-abc-blue addr add 192.168.15.2/24 dev veth-blue",
+        # written on and off: a new namespace inherits the machine's IPv4 settings
+        "ip netns exec nd-abc-red sysctl -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
+        "ip netns exec nd-abc-blue sysctl -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
     ]
     assert ops[0].to_dict() == {"op": "netns_add", "node": "red", "netns": "nd-abc-red",
                                 "command": "ip netns add nd-abc-red", "mark": "nd:abc@local"}
@@ -131,7 +135,7 @@ def test_export_text() -> None:
     text = export_shell(api.parse(example("seed-5-nat")), "abc")
     assert text.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in text
-    assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 type bridge\n" in text
+    assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 address 02:0b:0d:fc:63:b7 type bridge\n" in text
     assert "ip -n nd-abc-blue route add default via 192.168.15.5" in text
     assert "ip netns exec nd-abc-host iptables-restore --noflush <<'EOF'\n*nat\n" in text
     assert "-A ND-POSTROUTING -s 192.168.15.0/24 -o eth0 -m comment --comment nd:abc:" in text

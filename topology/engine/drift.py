@@ -21,7 +21,8 @@ def _iface_diff(node: str, name: str, w: Iface, h: Iface, tag: str) -> list[dict
     if w.kind != h.kind or w.alias != h.alias:
         actual = f"{h.kind} {h.alias or '(not ours)'}"
         if interrupted(h, w):
-            actual = "veth without its mark (left by an interrupted apply; the next apply remakes it)"
+            actual = (f"{h.kind} without its mark (left by an interrupted apply; the next apply "
+                      f"{'remakes' if h.kind == 'veth' else 'marks'} it)")
         out.append(_d(node, "link", name, f"{w.kind} {w.alias}", actual))
         return out
     if w.master != h.master:
@@ -76,6 +77,9 @@ def drift(desired: State, observed: State, tag: str, *, install: str = DEFAULT_I
         if want.forwarding != have.forwarding:
             out.append(_d(node, "sysctl", "net.ipv4.ip_forward", int(want.forwarding),
                           int(have.forwarding)))
+        if want.forwarding6 != have.forwarding6:
+            out.append(_d(node, "sysctl", "net.ipv6.conf.all.forwarding", int(want.forwarding6),
+                          int(have.forwarding6)))
         want_rules = rule_comments(want.nat)
         have_rules = tuple(sorted(c for c in have.nat if c != "jumps"))
         if want_rules != have_rules or (want.nat and "jumps" not in have.nat):

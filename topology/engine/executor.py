@@ -101,7 +101,7 @@ class Executor:
         elif op.op == "lo_up":
             self.sock(ns).link_set("lo", up=True)
         elif op.op == "bridge_add":
-            self.sock(ns).link_add(a["name"], "bridge", alias=a["alias"])
+            self.sock(ns).link_add(a["name"], "bridge", alias=a["alias"], mac=a.get("mac"))
         elif op.op == "veth_add":
             peer = Peer(name=a["peer_name"], fd=self.fd(a["peer_ns"]), mac=a.get("peer_mac"))
             self.forget(ns, a["peer_ns"])
@@ -116,7 +116,7 @@ class Executor:
                     raise
             self.forget(*self.socks)
         elif op.op == "link_set":
-            self.sock(ns).link_set(a["name"], mtu=a.get("mtu"), mac=a.get("mac"))
+            self.sock(ns).link_set(a["name"], mtu=a.get("mtu"), mac=a.get("mac"), alias=a.get("alias"))
         elif op.op == "link_master":
             self.sock(ns).link_set(a["name"], master=a["master"])
         elif op.op == "link_up":

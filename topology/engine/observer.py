@@ -88,7 +88,7 @@ def observe_ns(ns: str, tag: str, node: str, want: NsState | None,
         mark = (s_str(lo.attrs.get(rt.IFLA_IFALIAS)) or "") if lo is not None else ""
         if not owns(tag, install, mark):
             return NsState(node=node, mark=mark)
-        forwarding = r.forwarding()
+        forwarding, forwarding6 = r.forwarding(socket.AF_INET), r.forwarding(socket.AF_INET6)
         addrs = read_addrs(r, names)
         ifaces: dict[str, Iface] = {}
         lo_up = True
@@ -125,7 +125,7 @@ def observe_ns(ns: str, tag: str, node: str, want: NsState | None,
     if ipt_mark or (want is not None and want.nat):
         nat = read_nat(ns)
     return NsState(node=node, ifaces=ifaces, routes=frozenset(routes), forwarding=forwarding,
-                   nat=nat, lo_up=lo_up, ipt_mark=ipt_mark, mark=lo_mark)
+                   forwarding6=forwarding6, nat=nat, lo_up=lo_up, ipt_mark=ipt_mark, mark=lo_mark)
 
 
 def read_nat(ns: str) -> tuple[str, ...]:

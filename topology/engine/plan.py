@@ -72,7 +72,8 @@ def render(op: Op) -> str:
     if op.op == "lo_up":
         return _q("ip", "-n", ns, "link", "set", "lo", "up")
     if op.op == "bridge_add":
-        return _q("ip", "-n", ns, "link", "add", a["name"], "type", "bridge")
+        mac = ["address", a["mac"]] if a.get("mac") else []
+        return _q("ip", "-n", ns, "link", "add", a["name"], *mac, "type", "bridge")
     if op.op == "veth_add":
         words = ["ip", "-n", ns, "link", "add", a["name"]]
         if a.get("mtu"):
@@ -89,6 +90,8 @@ def render(op: Op) -> str:
             words += ["mtu", str(a["mtu"])]
         if a.get("mac"):
             words += ["address", a["mac"]]
+        if a.get("alias"):
+            words += ["alias", a["alias"]]
         return _q(*words)
     if op.op == "link_master":
         return _q("ip", "-n", ns, "link", "set", a["name"], "master", a["master"])
@@ -135,9 +138,11 @@ def _new_iface(want: Iface) -> Iface:
 
 
 def interrupted(have: Iface, want: Iface | None) -> bool:
-    """An unmarked veth where the design has a veth of that name, inside the lab's own namespace: a
-    creation cut short between making the pair and marking it. It is the lab's, and is remade."""
-    return have.kind == "veth" and not have.alias and want is not None and want.kind == "veth"
+    """An unmarked veth or bridge where the design has one of that kind and name, inside the lab's own
+    namespace: a creation cut short between making the device and marking it. It is the lab's: a veth
+    is remade (its other end cannot be told from here), a bridge marked where it is."""
+    return (have.kind in ("veth", "bridge") and not have.alias and want is not None
+            and want.kind == have.kind)
 
 
 def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[Op]:
@@ -170,6 +175,9 @@ def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_IN
             w = want.ifaces.get(name)
             if (ns, name) in gone or not (is_ours(tag, have.alias) or interrupted(have, w)):
                 continue
+            if interrupted(have, w) and w is not None and w.kind == "bridge":
+                ops.append(Op("link_set", ns, want.node, {"name": name, "alias": w.alias}))  # adopted
+                continue
             keep = w is not None and w.kind == have.kind and w.alias == have.alias
             if keep and w is not None and w.kind == "veth" and w.peer is not None and w.peer[0] in desired:
                 pns, pname = w.peer  # (a peer outside `desired` is out of this plan's scope: in sync)
@@ -197,7 +205,7 @@ def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_IN
     for ns, want in desired.items():
         for name, w in want.ifaces.items():
             if w.kind == "bridge" and name not in now[ns]:
-                ops.append(Op("bridge_add", ns, want.node, {"name": name, "alias": w.alias}))
+                ops.append(Op("bridge_add", ns, want.node, {"name": name, "alias": w.alias, "mac": w.mac}))
                 now[ns][name] = _new_iface(w)
     for ns, want in desired.items():
         for name, w in want.ifaces.items():
@@ -223,7 +231,9 @@ def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_IN
             ops.append(Op("route_add", ns, want.node, _route_args(r)))
     for ns, want in desired.items():
         seen = observed.get(ns)
-        if (seen.forwarding if seen else False) != want.forwarding:
+        # Written on every new namespace, on or off: a new one inherits the machine's IPv4 settings
+        # (net.core.devconf_inherit_init_net=0), so on a host with ip_forward=1 it starts forwarding.
+        if seen is None or (seen.forwarding, seen.forwarding6) != (want.forwarding, want.forwarding6):
             v = "1" if want.forwarding else "0"
             ops.append(Op("sysctl", ns, want.node, {"values": {
                 "net.ipv4.ip_forward": v, "net.ipv6.conf.all.forwarding": v}}))

@@ -42,7 +42,8 @@ class NsState:
     node: str  # the node this namespace holds (the host for bridges)
     ifaces: dict[str, Iface] = field(default_factory=dict, hash=False)
     routes: frozenset[RouteState] = frozenset()
-    forwarding: bool = False
+    forwarding: bool = False  # net.ipv4.ip_forward
+    forwarding6: bool = False  # net.ipv6.conf.all.forwarding (the design sets both alike)
     nat: tuple[str, ...] = ()  # iptables-restore lines for the ND- chains (desired); comments (observed)
     lo_up: bool = True
     ipt_mark: bool = False  # observed: lo carries the mark saying ND- chains exist here
@@ -92,6 +93,14 @@ MARK_RE = re.compile(r"nd:([a-z0-9]{1,12})@([A-Za-z0-9]{1,64})(?::ipt)?", re.ASC
 
 def is_ours(tag: str, alias: str) -> bool:
     return alias == f"nd:{tag}" or alias.startswith(f"nd:{tag}:")
+
+
+def derived_mac(tag: str, node: str, iface: str) -> str:
+    """The MAC of an interface whose design sets none: fixed by the lab, the node and the interface, so
+    that a repaired veth comes back with the MAC its neighbours' ARP caches hold. Locally administered
+    unicast (02:...); 40 bits of a hash, so two interfaces of one segment practically never collide."""
+    h = hashlib.sha1(f"{tag}/{node}/{iface}".encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *h[:5]))
 
 
 def rule_comment(tag: str, rule: str) -> str:
@@ -149,14 +158,14 @@ def desired_state(topology: Topology, tag: str) -> State:
         if n.kind == BRIDGE:
             assert host_ns is not None
             ifaces[host_ns][n.name] = Iface(kind="bridge", alias=bridge_alias(tag, n.name),
-                                            addresses=frozenset(n.addresses))
+                                            mac=derived_mac(tag, n.name, ""), addresses=frozenset(n.addresses))
     for lk in topology.links:
         alias = cable_alias(tag, lk)
         for e, other in ((lk.a, lk.b), (lk.b, lk.a)):
             master = e.node if nodes[e.node].kind == BRIDGE else None
             ifaces[where(e.node)][e.interface] = Iface(
                 kind="veth", alias=alias, peer=(where(other.node), other.interface), master=master,
-                mtu=lk.mtu, mac=e.mac, addresses=frozenset(e.addresses))
+                mtu=lk.mtu, mac=e.mac or derived_mac(tag, e.node, e.interface), addresses=frozenset(e.addresses))
     state: State = {}
     for n in topology.nodes:
         if n.kind == BRIDGE:
@@ -164,7 +173,7 @@ def desired_state(topology: Topology, tag: str) -> State:
         ns = ns_name(tag, n.name)
         routes = frozenset(RouteState(to=r.to, via=r.via, dev=r.dev) for r in n.routes)
         state[ns] = NsState(node=n.name, ifaces=ifaces[ns], routes=routes, forwarding=n.forwarding,
-                            nat=nat_rules(tag, n))
+                            forwarding6=n.forwarding, nat=nat_rules(tag, n))
     return state
 
 
@@ -174,4 +183,4 @@ def as_observed(want: NsState, tag: str, install: str = DEFAULT_INSTALL) -> NsSt
     ifaces = {n: Iface(kind=i.kind, alias=i.alias, master=i.master, mtu=i.mtu, mac=i.mac, up=True,
                        addresses=i.addresses) for n, i in want.ifaces.items()}
     return NsState(node=want.node, ifaces=ifaces, routes=want.routes, forwarding=want.forwarding,
-                   nat=nat, lo_up=True, ipt_mark=bool(want.nat), mark=lo_alias(tag, bool(want.nat), install))
+                   forwarding6=want.forwarding6, nat=nat, lo_up=True, ipt_mark=bool(want.nat), mark=lo_alias(tag, bool(want.nat), install))
