@@ -64,7 +64,7 @@ def test_forwarding_turned_on_by_hand_later_is_turned_off(key: str, tag: str) ->
     with nsutil.inside(ns), open(f"/proc/sys/{key}", "w") as f:
         f.write("1\n")
     assert [d["kind"] for d in api.drift(topo, tag)] == ["sysctl"]
-    assert [o["op"] for o in api.apply(topo, tag, previous=topo)] == ["sysctl"]
+    assert [o.op for o in api.apply(topo, tag, previous=topo)] == ["sysctl"]
     assert forwarding(ns) == ("0", "0") and api.drift(topo, tag) == []
 
 
@@ -104,7 +104,7 @@ def test_an_unmarked_veth_pair_with_designed_names_is_remade(tag: str) -> None:
     assert {(d["node"], d["what"]) for d in drift if d["kind"] == "link"} == {("red", "veth-red"),
                                                                               ("blue", "veth-blue")}
     assert all("without its mark" in d["actual"] for d in drift if d["kind"] == "link")
-    assert {"link_del", "veth_add"} <= {o["op"] for o in api.plan(topo, tag)}
+    assert {"link_del", "veth_add"} <= {o.op for o in api.plan(topo, tag)}
     api.apply(topo, tag)
     assert api.drift(topo, tag) == [] and api.plan(topo, tag) == []
     assert mac_of(red, "veth-red") == derived_mac(tag, "red", "veth-red")

@@ -9,7 +9,8 @@ import pytest
 
 from topology.engine import api
 from topology.engine.export import export_shell
-from topology.engine.plan import ORDER, Op, plan
+from topology.engine.ops import AddrAdd, Iptables, Sysctl
+from topology.engine.plan import ORDER, plan
 from topology.engine.state import State, as_observed, desired_state
 
 from .conftest import EXAMPLES, example
@@ -73,13 +74,14 @@ def test_nat_plan_uses_own_chains_with_comments() -> None:
     ops = plan(desired_state(api.parse(example("seed-6-port-forward")), "abc"), {}, "abc")
     ipt = [op for op in ops if op.op == "iptables"]
     assert len(ipt) == 1 and ipt[0].ns == "nd-abc-host"
-    text = ipt[0].args["text"]
+    assert isinstance(ipt[0], Iptables)
+    text = ipt[0].text
     rules = [line for line in text.splitlines() if line.startswith("-A")]
     assert all("--comment nd:abc" in r for r in rules)
     assert all(r.split()[1].startswith("ND-") or r.endswith(("-j ND-POSTROUTING", "-j ND-PREROUTING"))
                for r in rules)
     assert "-j DNAT --to-destination 192.168.15.2:80" in text
-    assert any(op.op == "sysctl" and op.args["values"]["net.ipv4.ip_forward"] == "1" for op in ops)
+    assert any(isinstance(op, Sysctl) and op.values["net.ipv4.ip_forward"] == "1" for op in ops)
 
 
 def test_one_link_change_plans_only_that_link() -> None:
@@ -142,11 +144,11 @@ def test_export_text() -> None:
 
 
 def test_op_render_quotes() -> None:
-    assert Op("addr_add", "nd-a-x", "x", {"name": "e 0", "address": "1.2.3.4/24"}).command == \
+    assert AddrAdd(ns="nd-a-x", node="x", name="e 0", address="1.2.3.4/24").command == \
         "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"
 
 
-PURE = ["model", "fields", "reader", "validate", "state", "plan", "drift", "export"]
+PURE = ["model", "fields", "reader", "validate", "state", "ops", "plan", "drift", "export"]
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -16,6 +16,7 @@ import pytest
 from topology import events, jobs, locks
 from topology.choices import DeploymentState, JobStatus
 from topology.engine import api as engine
+from topology.engine.ops import NetnsAdd
 from topology.models import Deployment, Job, Lab, TopologyVersion
 
 Published = list[tuple[int, dict[str, Any]]]
@@ -37,12 +38,11 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch, redis_url: str, settings: Any) 
     calls: dict[str, Any] = {"apply": [], "destroy": []}
 
     def apply(topology: Any, tag: str, progress: Any = None, previous: Any = None,
-              **_: Any) -> list[dict[str, Any]]:
+              **_: Any) -> list[NetnsAdd]:
         calls["apply"].append({"tag": tag, "previous": previous})
-        ops = [{"op": "netns.add", "node": n.name, "command": f"ip netns add nd-{tag}-{n.name}"}
-               for n in topology.nodes]
+        ops = [NetnsAdd(ns=f"nd-{tag}-{n.name}", node=n.name, mark="") for n in topology.nodes]
         for i, op in enumerate(ops, 1):
-            progress(i, len(ops), op["command"])
+            progress(i, len(ops), op.command)
         return ops
 
     def destroy(tag: str, progress: Any = None, **_: Any) -> int:

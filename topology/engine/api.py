@@ -1,7 +1,8 @@
 """The facade the web app, the worker and the `lab` command call. Signatures here are the contract.
 
 Everything takes the already-parsed `Topology` (from `parse`) and the deployment `tag`
-(namespaces are `nd-<tag>-<node>`). Functions that touch the kernel need root.
+(namespaces are `nd-<tag>-<node>`); `plan` and `apply` return typed operations (`Operation`, a union
+of frozen dataclasses, each with `.command` and `.to_dict()`). Functions that touch the kernel need root.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from . import export as _export
 from . import fields as _fields
 from . import nsutil as _nsutil
 from . import observer as _observer
+from . import ops as _ops
 from . import plan as _plan
 from . import rtnl as _rtnl
 from . import state as _state
@@ -29,6 +31,11 @@ from . import tables as _tables
 from . import userns as _userns
 from . import validate as _validate
 from .model import BRIDGE, IMPLICIT_HOST, Topology
+from .ops import Operation
+
+__all__ = ["EngineError", "Operation", "PingReply", "PingResult", "Problem", "Progress", "ValidationFailed",
+           "apply", "deployed_tags", "destroy", "drift", "export_shell", "netns_name", "owned", "parse", "ping",
+           "plan", "run_in", "strangers", "tables", "userns_of", "validate"]
 
 _LOCK = threading.Lock()  # one apply at a time per process: plans are computed against the kernel
 _TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
@@ -73,7 +80,7 @@ class PingResult:
     error: str | None = None
 
 
-def parse(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: int = 2000) -> Any:
+def parse(document: Mapping[str, Any], *, max_nodes: int = 2000, max_links: int = 2000) -> Topology:
     """Validate a netdesigner/v1 document and return the frozen `Topology`; raise ValidationFailed."""
     topo, problems = _validate.read(document, max_nodes=max_nodes, max_links=max_links)
     if topo is None:
@@ -116,23 +123,23 @@ def _install(install: str) -> str:
     return install
 
 
-def plan(topology: Any, tag: str, previous: Any | None = None, *,
-         install: str = _state.DEFAULT_INSTALL) -> list[dict[str, Any]]:
+def plan(topology: Topology, tag: str, previous: Topology | None = None, *,
+         install: str = _state.DEFAULT_INSTALL) -> list[Operation]:
     """Observe the kernel and plan. `previous` (the Topology last applied) is accepted and ignored:
-    the whole lab is read back every time. Operations as JSON-able dicts, each with at least
+    the whole lab is read back every time. Each operation's `.to_dict()` is the JSON shape, with at least
     {"op": str, "node": str|None, "command": "the ip/iptables/sysctl command a person would type"};
-    ops "blocked" and "foreign" report namespaces under the lab's prefix that this install did not make
+    `Blocked` and `Foreign` report namespaces under the lab's prefix that this install did not make
     (their command is a `#` comment saying so)."""
     try:
         desired, observed = _observe(topology, tag, _install(install))
     except OSError as exc:
         raise EngineError(f"observing the lab failed: {exc}") from exc
-    return [op.to_dict() for op in _plan.plan(desired, observed, tag, install=_install(install))]
+    return _plan.plan(desired, observed, tag, install=_install(install))
 
 
-def apply(topology: Any, tag: str, progress: Progress | None = None,
-          previous: Any | None = None, *, sandbox_uid: int = _userns.DEFAULT_SANDBOX_UID,
-          install: str = _state.DEFAULT_INSTALL) -> list[dict[str, Any]]:
+def apply(topology: Topology, tag: str, progress: Progress | None = None,
+          previous: Topology | None = None, *, sandbox_uid: int = _userns.DEFAULT_SANDBOX_UID,
+          install: str = _state.DEFAULT_INSTALL) -> list[Operation]:
     """Make the kernel match; returns the operations carried out. Raises EngineError.
 
     Touches only namespaces that carry this install's mark; one under the lab's prefix that does not
@@ -146,13 +153,13 @@ def apply(topology: Any, tag: str, progress: Progress | None = None,
         except OSError as exc:
             raise EngineError(f"observing the lab failed: {exc}") from exc
         ops = _plan.plan(desired, observed, tag, install=install)
-        blocked = [op.ns for op in ops if op.op == "blocked"]
+        blocked = [op.ns for op in ops if isinstance(op, _ops.Blocked)]
         if blocked:
             raise EngineError(
                 f"{', '.join(blocked)}: already there but not made by this NetDesigner install (no mark of "
                 "ours), so they are left alone; remove them by hand (`ip netns del NAME`) if they are yours "
                 "to remove, or rename the node(s), then apply again")
-        ops = [op for op in ops if op.op != "foreign"]
+        ops = [op for op in ops if not isinstance(op, _ops.Foreign)]
         join = next((ns for ns, st in observed.items() if ns in desired and _state.owns(tag, install, st.mark)),
                     None)
         ex = _executor.Executor(sandbox_uid=sandbox_uid, join=_nsutil.path(join) if join else None)
@@ -164,7 +171,7 @@ def apply(topology: Any, tag: str, progress: Progress | None = None,
             raise EngineError(f"making the lab's namespaces failed: {exc.strerror or exc}") from exc
         finally:
             ex.close()
-        return [op.to_dict() for op in done]
+        return done
 
 
 def strangers(tag: str, install: str = _state.DEFAULT_INSTALL) -> list[str]:
@@ -250,7 +257,7 @@ def _remove_ns(ns: str) -> bool | OSError:
         return exc
 
 
-def drift(topology: Any, tag: str, *, install: str = _state.DEFAULT_INSTALL) -> list[dict[str, Any]]:
+def drift(topology: Topology, tag: str, *, install: str = _state.DEFAULT_INSTALL) -> list[dict[str, Any]]:
     """Differences between design and kernel, [] when in sync: [{"node", "kind", "what", "expected", "actual"}].
     A namespace under the lab's prefix that this install did not make is listed, its `actual` saying so."""
     install = _install(install)
@@ -269,7 +276,7 @@ def _addresses(topology: Topology) -> dict[str, list[str]]:
     return out
 
 
-def ping(topology: Any, tag: str, source: str, target: str, count: int = 3, interval: float = 0.2,
+def ping(topology: Topology, tag: str, source: str, target: str, count: int = 3, interval: float = 0.2,
          timeout: float = 1.0) -> Iterator[PingReply | PingResult]:
     """Ping from node `source` to an address or node name; yields each PingReply as it arrives and a
     final PingResult (error like "Network is unreachable" when there is one)."""
@@ -293,7 +300,7 @@ def ping(topology: Any, tag: str, source: str, target: str, count: int = 3, inte
     yield result
 
 
-def tables(topology: Any, tag: str, node: str) -> dict[str, Any]:
+def tables(topology: Topology, tag: str, node: str) -> dict[str, Any]:
     """{"interfaces": [{"name","mac","state","addresses"}], "arp": [{"ip","mac","interface","state"}],
     "routes": [{"to","via","dev","proto","scope"}]} read live from the node's namespace (a bridge: the
     lab's host namespace), with pyroute2 (interfaces also carry "master": the bridge a port belongs to)."""
@@ -307,18 +314,18 @@ def tables(topology: Any, tag: str, node: str) -> dict[str, Any]:
         raise EngineError(f"{node}: reading the tables failed: {exc}") from exc
 
 
-def run_in(tag: str, node: str, argv: list[str], *, topology: Any | None = None) -> int:
+def run_in(tag: str, node: str, argv: list[str], *, topology: Topology | None = None) -> int:
     """Run argv inside the node's namespace (no shell), inheriting stdio; return its exit code.
     Pass `topology` so that a bridge node runs in the lab's host namespace."""
     return _diag.run_in(netns_name(tag, node, topology=topology), list(argv))
 
 
-def export_shell(topology: Any, tag: str) -> str:
+def export_shell(topology: Topology, tag: str) -> str:
     """A bash script of ip/iptables/sysctl commands that builds the same lab by hand."""
     return _export.export_shell(topology, _tag(tag))
 
 
-def netns_name(tag: str, node: str, *, topology: Any | None = None) -> str:
+def netns_name(tag: str, node: str, *, topology: Topology | None = None) -> str:
     """The namespace a node lives in: nd-<tag>-<node> (bridges live in the lab's host: nd-<tag>-host).
     Without `topology` a bridge cannot be told apart, so pass it for bridge nodes."""
     if msg := _fields.check_tag(tag):
@@ -332,7 +339,7 @@ def netns_name(tag: str, node: str, *, topology: Any | None = None) -> str:
     return f"nd-{tag}-{node}"
 
 
-def userns_of(tag: str, node: str, *, topology: Any | None = None) -> int:
+def userns_of(tag: str, node: str, *, topology: Topology | None = None) -> int:
     """An fd (the caller closes it) of the user namespace that owns the node's namespace: the lab's.
     Its uid 0 is the sandbox uid on the host; root inside it reaches only this lab's namespaces."""
     ns = netns_name(tag, node, topology=topology)

@@ -55,12 +55,14 @@ class LabKernel:
         self.sandbox_uid = sandbox_uid
 
     def plan(self, topology: Topology, tag: str, previous: Topology | None = None) -> list[Any]:
-        return api.plan(topology, tag, previous, install=self.install)
+        """The operations as JSON-able dicts (`Operation.to_dict()`), what jobs store and show."""
+        return [op.to_dict() for op in api.plan(topology, tag, previous, install=self.install)]
 
     def apply(self, topology: Topology, tag: str, *, progress: Progress | None = None,
               previous: Topology | None = None) -> list[Any]:
-        return api.apply(topology, tag, progress=progress, previous=previous, install=self.install,
-                         sandbox_uid=self.sandbox_uid)
+        """The operations carried out, as JSON-able dicts (`Operation.to_dict()`)."""
+        return [op.to_dict() for op in api.apply(topology, tag, progress=progress, previous=previous,
+                                                 install=self.install, sandbox_uid=self.sandbox_uid)]
 
     def destroy(self, tag: str, *, progress: Progress | None = None, host: str = IMPLICIT_HOST) -> int:
         return api.destroy(tag, progress=progress, host=host, install=self.install)

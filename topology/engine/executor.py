@@ -12,9 +12,29 @@ import errno
 import os
 import subprocess
 from collections.abc import Callable, Iterable
+from typing import assert_never
 
 from . import nsutil, userns
-from .plan import Op
+from .ops import (
+    AddrAdd,
+    AddrDel,
+    Blocked,
+    BridgeAdd,
+    Foreign,
+    Iptables,
+    LinkDel,
+    LinkMaster,
+    LinkSet,
+    LinkUp,
+    LoUp,
+    NetnsAdd,
+    NetnsDel,
+    Operation,
+    RouteAdd,
+    RouteDel,
+    Sysctl,
+    VethAdd,
+)
 from .rtnl import NetlinkError, Peer, Rtnl
 from .state import ROUTE_PROTO
 
@@ -22,7 +42,7 @@ Progress = Callable[[int, int, str], None]
 
 
 class OpFailed(Exception):
-    def __init__(self, op: Op, reason: str) -> None:
+    def __init__(self, op: Operation, reason: str) -> None:
         super().__init__(f"{op.command.splitlines()[0]}: {reason}")
         self.op = op
 
@@ -65,10 +85,10 @@ class Executor:
             if ns in self.socks:
                 self.socks[ns]._index.clear()
 
-    def run(self, ops: Iterable[Op], progress: Progress | None = None) -> list[Op]:
+    def run(self, ops: Iterable[Operation], progress: Progress | None = None) -> list[Operation]:
         todo = list(ops)
-        self.new_left = sum(op.op == "netns_add" for op in todo)
-        done: list[Op] = []
+        self.new_left = sum(isinstance(op, NetnsAdd) for op in todo)
+        done: list[Operation] = []
         for i, op in enumerate(todo, 1):
             try:
                 self.one(op)
@@ -82,68 +102,68 @@ class Executor:
                 progress(i, len(todo), op.command.splitlines()[0])
         return done
 
-    def one(self, op: Op) -> None:
-        a, ns = op.args, op.ns
-        if op.op == "foreign":
-            return  # reported, never touched
-        if op.op == "blocked":
-            raise OpFailed(op, "the namespace is not this install's: remove it by hand or rename the node")
-        if op.op == "netns_add":
-            self._create(ns, a["mark"])
-        elif op.op == "netns_del":
-            s = self.socks.pop(ns, None)
-            if s is not None:
-                s.close()
-            fd = self.fds.pop(ns, None)
-            if fd is not None:
-                os.close(fd)
-            nsutil.remove(ns)
-        elif op.op == "lo_up":
-            self.sock(ns).link_set("lo", up=True)
-        elif op.op == "bridge_add":
-            self.sock(ns).link_add(a["name"], "bridge", alias=a["alias"], mac=a.get("mac"))
-        elif op.op == "veth_add":
-            peer = Peer(name=a["peer_name"], fd=self.fd(a["peer_ns"]), mac=a.get("peer_mac"))
-            self.forget(ns, a["peer_ns"])
-            self.sock(ns).link_add(a["name"], "veth", alias=a["alias"], mtu=a.get("mtu"),
-                                   mac=a.get("mac"), peer=peer)
-            self.sock(a["peer_ns"]).link_set(a["peer_name"], alias=a["alias"])
-        elif op.op == "link_del":
-            try:
-                self.sock(ns).link_del(a["name"])
-            except NetlinkError as exc:
-                if exc.errno != errno.ENODEV:
-                    raise
-            self.forget(*self.socks)
-        elif op.op == "link_set":
-            self.sock(ns).link_set(a["name"], mtu=a.get("mtu"), mac=a.get("mac"), alias=a.get("alias"))
-        elif op.op == "link_master":
-            self.sock(ns).link_set(a["name"], master=a["master"])
-        elif op.op == "link_up":
-            self.sock(ns).link_set(a["name"], up=True)
-        elif op.op in ("addr_add", "addr_del"):
-            self._tolerant(lambda: self.sock(ns).addr(op.op == "addr_add", a["name"], a["address"]),
-                           errno.EEXIST if op.op == "addr_add" else errno.EADDRNOTAVAIL)
-        elif op.op in ("route_add", "route_del"):
-            self._tolerant(lambda: self.sock(ns).route(op.op == "route_add", a["to"], a.get("via"),
-                                                       a.get("dev"), ROUTE_PROTO),
-                           errno.EEXIST if op.op == "route_add" else errno.ESRCH)
-        elif op.op == "sysctl":
-            with nsutil.inside(ns):
-                for key, value in a["values"].items():
-                    p = "/proc/sys/" + key.replace(".", "/")
-                    if os.path.exists(p):
-                        with open(p, "w") as f:
-                            f.write(f"{value}\n")
-        elif op.op == "iptables":
-            proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"],
-                                  input=a["text"], capture_output=True, text=True, check=False,
-                                  timeout=30)
-            if proc.returncode != 0:
-                raise OpFailed(op, (proc.stderr or proc.stdout).strip() or f"exit {proc.returncode}")
-            self.sock(ns).link_set("lo", alias=a["lo_alias"])
-        else:
-            raise ValueError(f"unknown operation {op.op}")
+    def one(self, op: Operation) -> None:
+        ns = op.ns
+        match op:
+            case Foreign():
+                return  # reported, never touched
+            case Blocked():
+                raise OpFailed(op, "the namespace is not this install's: remove it by hand or rename the node")
+            case NetnsAdd():
+                self._create(ns, op.mark)
+            case NetnsDel():
+                s = self.socks.pop(ns, None)
+                if s is not None:
+                    s.close()
+                fd = self.fds.pop(ns, None)
+                if fd is not None:
+                    os.close(fd)
+                nsutil.remove(ns)
+            case LoUp():
+                self.sock(ns).link_set("lo", up=True)
+            case BridgeAdd():
+                self.sock(ns).link_add(op.name, "bridge", alias=op.alias, mac=op.mac)
+            case VethAdd():
+                peer = Peer(name=op.peer_name, fd=self.fd(op.peer_ns), mac=op.peer_mac)
+                self.forget(ns, op.peer_ns)
+                self.sock(ns).link_add(op.name, "veth", alias=op.alias, mtu=op.mtu, mac=op.mac, peer=peer)
+                self.sock(op.peer_ns).link_set(op.peer_name, alias=op.alias)
+            case LinkDel():
+                try:
+                    self.sock(ns).link_del(op.name)
+                except NetlinkError as exc:
+                    if exc.errno != errno.ENODEV:
+                        raise
+                self.forget(*self.socks)
+            case LinkSet():
+                self.sock(ns).link_set(op.name, mtu=op.mtu, mac=op.mac, alias=op.alias)
+            case LinkMaster():
+                self.sock(ns).link_set(op.name, master=op.master)
+            case LinkUp():
+                self.sock(ns).link_set(op.name, up=True)
+            case AddrAdd() | AddrDel():
+                add, name, address = isinstance(op, AddrAdd), op.name, op.address
+                self._tolerant(lambda: self.sock(ns).addr(add, name, address),
+                               errno.EEXIST if add else errno.EADDRNOTAVAIL)
+            case RouteAdd() | RouteDel():
+                add, to, via, dev = isinstance(op, RouteAdd), op.to, op.via, op.dev
+                self._tolerant(lambda: self.sock(ns).route(add, to, via, dev, ROUTE_PROTO),
+                               errno.EEXIST if add else errno.ESRCH)
+            case Sysctl():
+                with nsutil.inside(ns):
+                    for key, value in op.values.items():
+                        p = "/proc/sys/" + key.replace(".", "/")
+                        if os.path.exists(p):
+                            with open(p, "w") as f:
+                                f.write(f"{value}\n")
+            case Iptables():
+                proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"],
+                                      input=op.text, capture_output=True, text=True, check=False, timeout=30)
+                if proc.returncode != 0:
+                    raise OpFailed(op, (proc.stderr or proc.stdout).strip() or f"exit {proc.returncode}")
+                self.sock(ns).link_set("lo", alias=op.lo_alias)
+            case _:
+                assert_never(op)
 
     def _create(self, ns: str, mark: str) -> None:
         """A new namespace from the lab's user namespace, marked (lo's alias) before it is named."""
