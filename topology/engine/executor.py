@@ -8,8 +8,10 @@ refusal stops the run with EngineError naming the operation and the kernel's rea
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import resource
 import subprocess
 from collections.abc import Callable, Iterable
 from typing import assert_never
@@ -47,6 +49,15 @@ class OpFailed(Exception):
         self.op = op
 
 
+def _enough_fds() -> None:
+    """A run holds a netlink socket and a namespace fd per namespace (2 x 2,000 at the node limit):
+    raise the soft limit of open files to the hard one, as a long-running root worker may."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+
+
 class Executor:
     """Holds one netlink socket and one fd per namespace for the duration of a run, and the lab's
     user-namespace helper (started at the first new namespace: `join` names an existing namespace of
@@ -57,9 +68,14 @@ class Executor:
         self.fds: dict[str, int] = {}
         self.maker = userns.Maker(uid=sandbox_uid, join=join)
         self.new_left = 0  # namespaces this run still creates (the helper makes them in batches)
+        self._home: int | None = None
+        _enough_fds()
 
     def close(self) -> None:
         self.maker.close()
+        if self._home is not None:
+            os.close(self._home)
+            self._home = None
         for s in self.socks.values():
             s.close()
         for fd in self.fds.values():
@@ -78,6 +94,12 @@ class Executor:
         if fd is None:
             fd = self.fds[ns] = nsutil.open_fd(ns)
         return fd
+
+    def home(self) -> int:
+        """An fd of this thread's own network namespace (a run stays in one thread)."""
+        if self._home is None:
+            self._home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        return self._home
 
     def forget(self, *namespaces: str) -> None:
         """Device indexes cached for these namespaces may be stale after a create or delete."""
@@ -150,12 +172,13 @@ class Executor:
                 self._tolerant(lambda: self.sock(ns).route(add, to, via, dev, ROUTE_PROTO),
                                errno.EEXIST if add else errno.ESRCH)
             case Sysctl():
-                with nsutil.inside(ns):
+                with nsutil.entered(self.fd(ns), self.home(), ns):
                     for key, value in op.values.items():
-                        p = "/proc/sys/" + key.replace(".", "/")
-                        if os.path.exists(p):
-                            with open(p, "w") as f:
+                        try:
+                            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
                                 f.write(f"{value}\n")
+                        except FileNotFoundError:
+                            continue  # e.g. no IPv6 on this machine
             case Iptables():
                 proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"],
                                       input=op.text, capture_output=True, text=True, check=False, timeout=30)
@@ -171,17 +194,20 @@ class Executor:
         self.new_left = max(0, self.new_left - 1)
         sock: Rtnl | None = None
         try:
-            with nsutil.created(ns, fd):
+            with nsutil.created(ns, fd, self.home()):
                 sock = Rtnl.here()
                 sock.link_set("lo", alias=mark)
         except BaseException:
             if sock is not None:
                 sock.close()
-            raise
-        finally:
             os.close(fd)
+            raise
         assert sock is not None
         self.socks[ns] = sock
+        old = self.fds.pop(ns, None)
+        if old is not None:
+            os.close(old)
+        self.fds[ns] = fd  # kept: veth peers and sysctls of this namespace use it
 
     @staticmethod
     def _tolerant(call: Callable[[], None], ok_errno: int) -> None:

@@ -68,6 +68,17 @@ def listing() -> list[str]:
 
 
 @contextmanager
+def entered(fd: int, home: int, name: str) -> Iterator[None]:
+    """Run the block in the namespace open as `fd` (this thread), then go back to `home` (an fd of
+    this thread's own namespace): `inside` without opening either file again."""
+    _setns(fd, name)
+    try:
+        yield
+    finally:
+        _setns(home, "back home")
+
+
+@contextmanager
 def inside(name: str) -> Iterator[None]:
     """Run the block in namespace `name` (this thread only), then come back."""
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
@@ -86,9 +97,10 @@ def inside(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def created(name: str, netns_fd: int) -> Iterator[None]:
+def created(name: str, netns_fd: int, home: int | None = None) -> Iterator[None]:
     """Run the block inside the new, still nameless namespace `netns_fd` (this thread), then give it
-    the name `name` (bind mount on /run/netns/NAME), then come back.
+    the name `name` (bind mount on /run/netns/NAME), then come back (to `home`, an fd of this
+    thread's namespace, when given).
 
     Why the name comes last: the block marks the namespace (lo's alias) and only a marked namespace
     ever gets a name of ours, so a kill at any point leaves either nothing named or a marked namespace
@@ -97,7 +109,9 @@ def created(name: str, netns_fd: int) -> Iterator[None]:
     kernel frees it when the caller closes `netns_fd`. A name that is already a namespace is refused
     (FileExistsError): it was made by someone else since the lab was read."""
     target = path(name)
-    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    own_home = home is None
+    if home is None:
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:
         _setns(netns_fd, name)
         try:
@@ -120,7 +134,8 @@ def created(name: str, netns_fd: int) -> Iterator[None]:
         finally:
             _setns(home, "back home")
     finally:
-        os.close(home)
+        if own_home:
+            os.close(home)
 
 
 def remove(name: str) -> bool:
