@@ -145,6 +145,9 @@ WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
 
+# The unprivileged host uid (and gid) that is root inside each lab's user namespace (the terminal's shells).
+NETDESIGNER_SANDBOX_UID = int(os.environ.get("NETDESIGNER_SANDBOX_UID", "424242"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

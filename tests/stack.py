@@ -201,14 +201,20 @@ class Stack:
 
 
 def destroy_tag(tag: str) -> None:
-    """Delete every nd-<tag>-* namespace: through the engine, else with `ip netns del` directly."""
+    """Delete every nd-<tag>-* namespace (the tag is the test's own deployment): through the engine as
+    the install whose mark they carry (the test database's), then any left with `ip netns del`."""
     if os.geteuid() != 0:
         return
     try:
         from topology.engine import api as engine
+        from topology.engine.observer import read_mark
+        from topology.engine.state import mark_owner
 
-        engine.destroy(tag)
-        return
+        installs = {owner[1] for ns in namespaces_of(tag) if (owner := mark_owner(read_mark(ns)))}
+        for install in sorted(installs) or ["local"]:
+            engine.destroy(tag, install=install)
+        if not namespaces_of(tag):
+            return
     except Exception:  # noqa: BLE001 - fall back to plain ip(8)
         pass
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout  # noqa: S607

@@ -166,3 +166,18 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.user}"
+
+
+def new_install_ident() -> str:
+    return secrets.token_hex(8)
+
+
+class Install(models.Model):
+    """This install's identity (one row): the id in the mark of every namespace it creates, so that
+    several installs sharing one machine each touch only their own (see topology/install.py)."""
+
+    ident = models.CharField(max_length=32, unique=True, default=new_install_ident)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"install {self.ident}"

@@ -19,6 +19,7 @@ from . import events, locks, watch
 from .choices import DeploymentState, JobStatus
 from .engine import api as engine
 from .jobs import WRITES, Requeue, finished_event
+from .kernel import default_kernel
 from .models import Deployment, Job, TopologyVersion
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ def run_apply(ctx: Context) -> dict[str, Any]:
             previous = _parse(deployment.version.document)
     _set_deployment(ctx.lab, state=DeploymentState.APPLYING, error="")
     ctx.say(f"applying version {version.number} as nd-{deployment.tag}-*")
-    operations = engine.apply(topology, deployment.tag, progress=ctx.progress, previous=previous)
+    operations = default_kernel().apply(topology, deployment.tag, progress=ctx.progress, previous=previous)
     _set_deployment(ctx.lab, state=DeploymentState.DEPLOYED, version=version, error="")
     ctx.update(done=len(operations), total=len(operations))
     watch.publish_tables(ctx.lab, topology, deployment.tag, force=True)
@@ -216,10 +217,14 @@ def run_destroy(ctx: Context) -> dict[str, Any]:
     if deployment.worker_host != settings.WORKER_HOST:
         raise JobFailed(f"the lab is deployed on worker host {deployment.worker_host!r}")
     _set_deployment(ctx.lab, state=DeploymentState.DESTROYING, error="")
-    removed = engine.destroy(deployment.tag, progress=ctx.progress)
+    kernel = default_kernel()
+    removed = kernel.destroy(deployment.tag, progress=ctx.progress)
+    left = kernel.strangers(deployment.tag)
+    for ns in left:
+        ctx.say(f"left {ns} alone: this install did not make it (no mark of ours)")
     _set_deployment(ctx.lab, state=DeploymentState.DESTROYED, version=None, error="")
     watch.forget_tables(ctx.lab)
-    return {"removed": removed}
+    return {"removed": removed, **({"left": left} if left else {})}
 
 
 def run_ping(ctx: Context) -> dict[str, Any]:
@@ -263,7 +268,7 @@ def run_tables(ctx: Context) -> dict[str, Any]:
 def run_drift(ctx: Context) -> dict[str, Any]:
     deployment = _deployment(ctx, create=False)
     topology = _parse(_version(ctx).document)
-    result: dict[str, Any] = {"drift": engine.drift(topology, deployment.tag)}
+    result: dict[str, Any] = {"drift": default_kernel().drift(topology, deployment.tag)}
     if ctx.job.params.get("tables"):
         result["nodes"] = {n: engine.tables(topology, deployment.tag, n) for n in watch.table_nodes(topology)}
     return result
@@ -276,18 +281,15 @@ def run_plan(ctx: Context) -> dict[str, Any]:
     if deployment.state == DeploymentState.DEPLOYED and deployment.version is not None:
         with contextlib.suppress(Exception):
             previous = _parse(deployment.version.document)
-    return {"operations": engine.plan(topology, deployment.tag, previous)}
+    return {"operations": default_kernel().plan(topology, deployment.tag, previous)}
 
 
 def run_cleanup(ctx: Context) -> dict[str, Any]:
-    """Remove namespaces of deployments that no longer exist (a lab deleted while deployed)."""
-    on_disk = engine.deployed_tags()
-    known = set(Deployment.objects.filter(tag__in=on_disk).values_list("tag", flat=True))
-    orphans = sorted(on_disk - known)
-    for tag in orphans:
-        ctx.say(f"removing orphaned nd-{tag}-*")
-        engine.destroy(tag)
-    return {"removed": orphans}
+    """Remove this install's namespaces whose deployment no longer exists (a lab deleted while deployed)."""
+    from .cleanup import cleanup_orphans
+
+    orphans = cleanup_orphans(say=ctx.say)
+    return {"removed": sorted(orphans), "namespaces": sorted(n for names in orphans.values() for n in names)}
 
 
 RUNNERS: dict[str, Callable[[Context], Any]] = {

@@ -9,7 +9,8 @@ import pytest
 
 from topology.engine import api
 from topology.engine.export import export_shell
-from topology.engine.plan import ORDER, Op, plan
+from topology.engine.ops import AddrAdd, Iptables, Sysctl
+from topology.engine.plan import ORDER, plan
 from topology.engine.state import State, as_observed, desired_state
 
 from .conftest import EXAMPLES, example
@@ -19,7 +20,7 @@ NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 
 def applied(desired: State) -> State:
     """The observed state of a kernel where `desired` was applied (what the observer reads back)."""
-    return {ns: as_observed(want) for ns, want in desired.items()}
+    return {ns: as_observed(want, "abc") for ns, want in desired.items()}
 
 
 def star(n: int) -> dict[str, Any]:
@@ -55,27 +56,32 @@ def test_seed1_commands() -> None:
         "ip netns add nd-abc-blue",
         "ip -n nd-abc-red link set lo up",
         "ip -n nd-abc-blue link set lo up",
-        "ip -n nd-abc-red link add veth-red type veth peer name veth-blue netns nd-abc-blue",
+        "ip -n nd-abc-red link add veth-red address 02:fa:04:39:fd:a4 type veth peer name veth-blue netns "
+        "nd-abc-blue address 02:16:2b:f4:18:77",  # MACs derived from the lab, the node and the interface
         "ip -n nd-abc-red link set veth-red up",
         "ip -n nd-abc-blue link set veth-blue up",
         "ip -n nd-abc-red addr add 192.168.15.1/24 dev veth-red",
         "ip -n nd-abc-blue addr add 192.168.15.2/24 dev veth-blue",
+        # written on and off: a new namespace inherits the machine's IPv4 settings
+        "ip netns exec nd-abc-red sysctl -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
+        "ip netns exec nd-abc-blue sysctl -w net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0",
     ]
     assert ops[0].to_dict() == {"op": "netns_add", "node": "red", "netns": "nd-abc-red",
-                                "command": "ip netns add nd-abc-red"}
+                                "command": "ip netns add nd-abc-red", "mark": "nd:abc@local"}
 
 
 def test_nat_plan_uses_own_chains_with_comments() -> None:
     ops = plan(desired_state(api.parse(example("seed-6-port-forward")), "abc"), {}, "abc")
     ipt = [op for op in ops if op.op == "iptables"]
     assert len(ipt) == 1 and ipt[0].ns == "nd-abc-host"
-    text = ipt[0].args["text"]
+    assert isinstance(ipt[0], Iptables)
+    text = ipt[0].text
     rules = [line for line in text.splitlines() if line.startswith("-A")]
     assert all("--comment nd:abc" in r for r in rules)
     assert all(r.split()[1].startswith("ND-") or r.endswith(("-j ND-POSTROUTING", "-j ND-PREROUTING"))
                for r in rules)
     assert "-j DNAT --to-destination 192.168.15.2:80" in text
-    assert any(op.op == "sysctl" and op.args["values"]["net.ipv4.ip_forward"] == "1" for op in ops)
+    assert any(isinstance(op, Sysctl) and op.values["net.ipv4.ip_forward"] == "1" for op in ops)
 
 
 def test_one_link_change_plans_only_that_link() -> None:
@@ -106,8 +112,8 @@ def test_removed_node_namespace_deleted_and_unmarked_links_kept() -> None:
     from topology.engine.state import Iface, NsState
 
     ifaces = dict(red.ifaces) | {"mine": Iface(kind="veth", alias="")}
-    observed["nd-abc-red"] = NsState(node="red", ifaces=ifaces, routes=red.routes)
-    observed["nd-abc-old"] = NsState(node="old")
+    observed["nd-abc-red"] = NsState(node="red", ifaces=ifaces, routes=red.routes, mark=red.mark)
+    observed["nd-abc-old"] = NsState(node="old", mark=red.mark)
     ops = plan(desired, observed, "abc")
     assert [op.command for op in ops] == ["ip netns del nd-abc-old"]
 
@@ -119,7 +125,8 @@ def test_drift_reports_hand_added_link() -> None:
     desired = desired_state(api.parse(example("seed-1-direct")), "abc")
     observed = applied(desired)
     red = observed["nd-abc-red"]
-    observed["nd-abc-red"] = NsState(node="red", ifaces=dict(red.ifaces) | {"mine": Iface(kind="dummy")})
+    observed["nd-abc-red"] = NsState(node="red", ifaces=dict(red.ifaces) | {"mine": Iface(kind="dummy")},
+                                     mark=red.mark)
     assert drift(desired, applied(desired), "abc") == []
     assert drift(desired, observed, "abc") == [
         {"node": "red", "kind": "link", "what": "mine", "expected": None,
@@ -130,18 +137,18 @@ def test_export_text() -> None:
     text = export_shell(api.parse(example("seed-5-nat")), "abc")
     assert text.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in text
-    assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 type bridge\n" in text
+    assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 address 02:0b:0d:fc:63:b7 type bridge\n" in text
     assert "ip -n nd-abc-blue route add default via 192.168.15.5" in text
     assert "ip netns exec nd-abc-host iptables-restore --noflush <<'EOF'\n*nat\n" in text
     assert "-A ND-POSTROUTING -s 192.168.15.0/24 -o eth0 -m comment --comment nd:abc:" in text
 
 
 def test_op_render_quotes() -> None:
-    assert Op("addr_add", "nd-a-x", "x", {"name": "e 0", "address": "1.2.3.4/24"}).command == \
+    assert AddrAdd(ns="nd-a-x", node="x", name="e 0", address="1.2.3.4/24").command == \
         "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"
 
 
-PURE = ["model", "fields", "reader", "validate", "state", "plan", "drift", "export"]
+PURE = ["model", "fields", "reader", "validate", "state", "ops", "plan", "drift", "export"]
 
 
 @pytest.mark.parametrize("module", PURE)

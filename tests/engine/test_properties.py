@@ -101,7 +101,7 @@ def test_valid_labs_plan_to_nothing_once_applied(doc: dict[str, Any]) -> None:
     desired = desired_state(api.parse(doc), "abc")
     first = plan(desired, {}, "abc")
     assert len([o for o in first if o.op == "veth_add"]) == len(doc["links"])
-    assert plan(desired, {ns: as_observed(w) for ns, w in desired.items()}, "abc") == []
+    assert plan(desired, {ns: as_observed(w, "abc") for ns, w in desired.items()}, "abc") == []
 
 
 @pytest.mark.root

@@ -16,6 +16,7 @@ import pytest
 from topology import events, jobs, locks
 from topology.choices import DeploymentState, JobStatus
 from topology.engine import api as engine
+from topology.engine.ops import NetnsAdd
 from topology.models import Deployment, Job, Lab, TopologyVersion
 
 Published = list[tuple[int, dict[str, Any]]]
@@ -36,15 +37,15 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch, redis_url: str, settings: Any) 
     settings.WORKER_HOST = "unit-host"
     calls: dict[str, Any] = {"apply": [], "destroy": []}
 
-    def apply(topology: Any, tag: str, progress: Any = None, previous: Any = None) -> list[dict[str, Any]]:
+    def apply(topology: Any, tag: str, progress: Any = None, previous: Any = None,
+              **_: Any) -> list[NetnsAdd]:
         calls["apply"].append({"tag": tag, "previous": previous})
-        ops = [{"op": "netns.add", "node": n.name, "command": f"ip netns add nd-{tag}-{n.name}"}
-               for n in topology.nodes]
+        ops = [NetnsAdd(ns=f"nd-{tag}-{n.name}", node=n.name, mark="") for n in topology.nodes]
         for i, op in enumerate(ops, 1):
-            progress(i, len(ops), op["command"])
+            progress(i, len(ops), op.command)
         return ops
 
-    def destroy(tag: str, progress: Any = None) -> int:
+    def destroy(tag: str, progress: Any = None, **_: Any) -> int:
         calls["destroy"].append(tag)
         return 3
 
@@ -125,7 +126,8 @@ def test_engine_failure_fails_job_and_deployment_with_the_reason(lab: Lab, fake_
     assert (deployment.state, deployment.error) == (DeploymentState.FAILED, "veth add veth-red: File exists")
     assert published[-1][1]["type"] == "job.finished" and published[-1][1]["status"] == "failed"
     # After a failure the kernel state is unknown: the next apply observes everything.
-    monkeypatch.setattr(engine, "apply", lambda t, tag, progress=None, previous=None: [] if previous is None else 1 / 0)
+    monkeypatch.setattr(engine, "apply", lambda t, tag, progress=None, previous=None, **_: [] if previous is None
+                        else 1 / 0)
     assert run(lab, "apply").status == JobStatus.SUCCEEDED
 
 
@@ -319,7 +321,8 @@ def test_cleanup_destroys_only_tags_without_a_deployment(lab: Lab, fake_engine: 
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     run(lab, "apply")
     mine = Deployment.objects.get(lab=lab).tag
-    monkeypatch.setattr(engine, "deployed_tags", lambda: {mine, "orphn1", "orphn2"})
+    monkeypatch.setattr(engine, "owned", lambda install: {t: [f"nd-{t}-a"] for t in (mine, "orphn1", "orphn2")})
     job = run(None, "cleanup")
-    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"removed": ["orphn1", "orphn2"]})
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"removed": ["orphn1", "orphn2"],
+                                                              "namespaces": ["nd-orphn1-a", "nd-orphn2-a"]})
     assert fake_engine["destroy"] == ["orphn1", "orphn2"]

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from . import api
 from .model import IMPLICIT_HOST, Topology
+from .state import DEFAULT_INSTALL
+from .userns import DEFAULT_SANDBOX_UID
 
 Progress = api.Progress
 
@@ -38,25 +40,35 @@ class Kernel(Protocol):
 
     def deployed_tags(self) -> set[str]: ...
 
+    def owned(self) -> dict[str, list[str]]: ...
+
+    def strangers(self, tag: str) -> list[str]: ...
+
+    def userns_of(self, topology: Topology, tag: str, node: str) -> int: ...
+
 
 class LabKernel:
     """The real kernel, through `topology.engine.api`."""
 
-    def __init__(self, install: str = "") -> None:
-        self.install = install
+    def __init__(self, install: str = "", sandbox_uid: int = DEFAULT_SANDBOX_UID) -> None:
+        self.install = install or DEFAULT_INSTALL
+        self.sandbox_uid = sandbox_uid
 
     def plan(self, topology: Topology, tag: str, previous: Topology | None = None) -> list[Any]:
-        return api.plan(topology, tag, previous)
+        """The operations as JSON-able dicts (`Operation.to_dict()`), what jobs store and show."""
+        return [op.to_dict() for op in api.plan(topology, tag, previous, install=self.install)]
 
     def apply(self, topology: Topology, tag: str, *, progress: Progress | None = None,
               previous: Topology | None = None) -> list[Any]:
-        return api.apply(topology, tag, progress=progress, previous=previous)
+        """The operations carried out, as JSON-able dicts (`Operation.to_dict()`)."""
+        return [op.to_dict() for op in api.apply(topology, tag, progress=progress, previous=previous,
+                                                 install=self.install, sandbox_uid=self.sandbox_uid)]
 
     def destroy(self, tag: str, *, progress: Progress | None = None, host: str = IMPLICIT_HOST) -> int:
-        return api.destroy(tag, progress=progress, host=host)
+        return api.destroy(tag, progress=progress, host=host, install=self.install)
 
     def drift(self, topology: Topology, tag: str) -> list[dict[str, Any]]:
-        return api.drift(topology, tag)
+        return api.drift(topology, tag, install=self.install)
 
     def ping(self, topology: Topology, tag: str, source: str, target: str, *, count: int = 3,
              interval: float = 0.2, timeout: float = 1.0) -> Iterator[api.PingReply | api.PingResult]:
@@ -66,4 +78,17 @@ class LabKernel:
         return api.tables(topology, tag, node)
 
     def deployed_tags(self) -> set[str]:
-        return api.deployed_tags()
+        """Tags of the namespaces on this machine that carry this install's mark."""
+        return api.deployed_tags(self.install)
+
+    def owned(self) -> dict[str, list[str]]:
+        """{tag: [namespace, ...]} of every namespace on this machine that this install made."""
+        return api.owned(self.install)
+
+    def strangers(self, tag: str) -> list[str]:
+        """Namespaces under the lab's prefix that this install did not make (reported, never touched)."""
+        return api.strangers(tag, self.install)
+
+    def userns_of(self, topology: Topology, tag: str, node: str) -> int:
+        """An fd of the lab's user namespace (the owner of the node's namespace); the caller closes it."""
+        return api.userns_of(tag, node, topology=topology)

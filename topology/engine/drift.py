@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .state import Iface, State, is_ours, rule_comments
+from .plan import interrupted
+from .state import DEFAULT_INSTALL, Iface, State, is_ours, owns, rule_comments
 
 
 def _d(node: str, kind: str, what: str, expected: Any, actual: Any) -> dict[str, Any]:
@@ -18,7 +19,11 @@ def _d(node: str, kind: str, what: str, expected: Any, actual: Any) -> dict[str,
 def _iface_diff(node: str, name: str, w: Iface, h: Iface, tag: str) -> list[dict[str, Any]]:
     out = []
     if w.kind != h.kind or w.alias != h.alias:
-        out.append(_d(node, "link", name, f"{w.kind} {w.alias}", f"{h.kind} {h.alias or '(not ours)'}"))
+        actual = f"{h.kind} {h.alias or '(not ours)'}"
+        if interrupted(h, w):
+            actual = (f"{h.kind} without its mark (left by an interrupted apply; the next apply "
+                      f"{'remakes' if h.kind == 'veth' else 'marks'} it)")
+        out.append(_d(node, "link", name, f"{w.kind} {w.alias}", actual))
         return out
     if w.master != h.master:
         out.append(_d(node, "master", name, w.master, h.master))
@@ -35,15 +40,23 @@ def _iface_diff(node: str, name: str, w: Iface, h: Iface, tag: str) -> list[dict
     return out
 
 
-def drift(desired: State, observed: State, tag: str) -> list[dict[str, Any]]:
+NOT_OURS = "present, but not made by this NetDesigner install (no mark of ours): left alone"
+
+
+def drift(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ns in sorted(set(observed) - set(desired)):
-        out.append(_d(observed[ns].node, "namespace", ns, None, "present"))
+        ours = owns(tag, install, observed[ns].mark)
+        out.append(_d(observed[ns].node, "namespace", ns, None, "present" if ours else NOT_OURS))
     for ns, want in desired.items():
         node = want.node
         have = observed.get(ns)
         if have is None:
             out.append(_d(node, "namespace", ns, "present", None))
+            continue
+        if not owns(tag, install, have.mark):
+            out.append(_d(node, "namespace", ns, "present",
+                          NOT_OURS + f"; remove it by hand (ip netns del {ns}) or rename the node to apply"))
             continue
         for name, w in sorted(want.ifaces.items()):
             h = have.ifaces.get(name)
@@ -64,6 +77,9 @@ def drift(desired: State, observed: State, tag: str) -> list[dict[str, Any]]:
         if want.forwarding != have.forwarding:
             out.append(_d(node, "sysctl", "net.ipv4.ip_forward", int(want.forwarding),
                           int(have.forwarding)))
+        if want.forwarding6 != have.forwarding6:
+            out.append(_d(node, "sysctl", "net.ipv6.conf.all.forwarding", int(want.forwarding6),
+                          int(have.forwarding6)))
         want_rules = rule_comments(want.nat)
         have_rules = tuple(sorted(c for c in have.nat if c != "jumps"))
         if want_rules != have_rules or (want.nat and "jumps" not in have.nat):

@@ -7,6 +7,7 @@ the previously applied one (the diff of two Topologies decides what needs observ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 NAMESPACE = "namespace"
 BRIDGE = "bridge"
@@ -93,7 +94,7 @@ class Topology:
                 return n.name
         return None
 
-    def to_document(self) -> dict[str, object]:
+    def to_document(self) -> dict[str, Any]:
         """Back to the JSON shape (implicit host left out, as it is not drawn)."""
         nodes: list[dict[str, object]] = []
         for n in self.nodes:

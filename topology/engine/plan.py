@@ -8,86 +8,47 @@ Only things that carry the lab's mark are ever deleted.
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass, field
-from typing import Any
+from .ops import (
+    ORDER,
+    AddrAdd,
+    AddrDel,
+    Blocked,
+    BridgeAdd,
+    Foreign,
+    Iptables,
+    LinkDel,
+    LinkMaster,
+    LinkSet,
+    LinkUp,
+    LoUp,
+    NetnsAdd,
+    NetnsDel,
+    Op,
+    Operation,
+    RouteAdd,
+    RouteDel,
+    Sysctl,
+    VethAdd,
+)
+from .state import (
+    DEFAULT_INSTALL,
+    NAT_CHAINS,
+    Iface,
+    NsState,
+    RouteState,
+    State,
+    is_ours,
+    lo_alias,
+    owns,
+    rule_comments,
+)
 
-from .state import NAT_CHAINS, Iface, NsState, RouteState, State, is_ours, lo_alias, rule_comments
-
-ORDER = ("netns_del", "link_del", "netns_add", "lo_up", "bridge_add", "veth_add", "link_set",
-         "link_master", "link_up", "addr_del", "addr_add", "route_del", "route_add", "sysctl", "iptables")
+__all__ = ["ORDER", "Op", "Operation", "interrupted", "iptables_text", "plan"]
 
 
-@dataclass(frozen=True)
-class Op:
-    op: str
-    ns: str
-    node: str | None
-    args: dict[str, Any] = field(default_factory=dict, hash=False)
-
-    @property
-    def command(self) -> str:
-        return render(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"op": self.op, "node": self.node, "netns": self.ns, "command": self.command, **self.args}
-
-
-def _q(*parts: str) -> str:
-    return " ".join(shlex.quote(p) for p in parts)
-
-
-def _route_words(a: dict[str, Any]) -> list[str]:
-    words = [a["to"]]
-    if a.get("via"):
-        words += ["via", a["via"]]
-    if a.get("dev"):
-        words += ["dev", a["dev"]]
-    return words
-
-
-def render(op: Op) -> str:
-    a, ns = op.args, op.ns
-    if op.op == "netns_add":
-        return _q("ip", "netns", "add", ns)
-    if op.op == "netns_del":
-        return _q("ip", "netns", "del", ns)
-    if op.op == "lo_up":
-        return _q("ip", "-n", ns, "link", "set", "lo", "up")
-    if op.op == "bridge_add":
-        return _q("ip", "-n", ns, "link", "add", a["name"], "type", "bridge")
-    if op.op == "veth_add":
-        words = ["ip", "-n", ns, "link", "add", a["name"]]
-        if a.get("mtu"):
-            words += ["mtu", str(a["mtu"])]
-        if a.get("mac"):
-            words += ["address", a["mac"]]
-        words += ["type", "veth", "peer", "name", a["peer_name"], "netns", a["peer_ns"]]
-        if a.get("peer_mac"):
-            words += ["address", a["peer_mac"]]
-        return _q(*words)
-    if op.op == "link_set":
-        words = ["ip", "-n", ns, "link", "set", a["name"]]
-        if a.get("mtu"):
-            words += ["mtu", str(a["mtu"])]
-        if a.get("mac"):
-            words += ["address", a["mac"]]
-        return _q(*words)
-    if op.op == "link_master":
-        return _q("ip", "-n", ns, "link", "set", a["name"], "master", a["master"])
-    if op.op == "link_up":
-        return _q("ip", "-n", ns, "link", "set", a["name"], "up")
-    if op.op == "link_del":
-        return _q("ip", "-n", ns, "link", "del", a["name"])
-    if op.op in ("addr_add", "addr_del"):
-        return _q("ip", "-n", ns, "addr", op.op[5:], a["address"], "dev", a["name"])
-    if op.op in ("route_add", "route_del"):
-        return _q("ip", "-n", ns, "route", op.op[6:], *_route_words(a))
-    if op.op == "sysctl":
-        return _q("ip", "netns", "exec", ns, "sysctl", "-w", *(f"{k}={v}" for k, v in a["values"].items()))
-    if op.op == "iptables":
-        return f"ip netns exec {shlex.quote(ns)} iptables-restore --noflush <<'EOF'\n{a['text']}EOF"
-    raise ValueError(f"unknown operation {op.op}")
+def render(op: Operation) -> str:
+    """The command a person would type (kept for callers of the untyped era)."""
+    return op.command
 
 
 def iptables_text(tag: str, desired: NsState, observed_jumps: bool) -> str:
@@ -117,11 +78,27 @@ def _new_iface(want: Iface) -> Iface:
     return Iface(kind=want.kind, alias=want.alias, mtu=want.mtu, mac=want.mac, up=False)
 
 
-def plan(desired: State, observed: State, tag: str) -> list[Op]:
-    ops: list[Op] = []
+def interrupted(have: Iface, want: Iface | None) -> bool:
+    """An unmarked veth or bridge where the design has one of that kind and name, inside the lab's own
+    namespace: a creation cut short between making the device and marking it. It is the lab's: a veth
+    is remade (its other end cannot be told from here), a bridge marked where it is."""
+    return (have.kind in ("veth", "bridge") and not have.alias and want is not None
+            and want.kind == have.kind)
+
+
+def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[Operation]:
+    """Namespaces of `observed` that do not carry this install's mark are never changed: reported as
+    "blocked" (a designed node's name is taken) or "foreign" (not designed), then planned around."""
+    ops: list[Operation] = []
+    blocked: set[str] = set()
     for ns in sorted(observed):
-        if ns not in desired:
-            ops.append(Op("netns_del", ns, observed[ns].node))
+        if not owns(tag, install, observed[ns].mark):
+            kind = Blocked if ns in desired else Foreign
+            ops.append(kind(ns=ns, node=observed[ns].node, mark=observed[ns].mark))
+            blocked.add(ns)
+        elif ns not in desired:
+            ops.append(NetnsDel(ns=ns, node=observed[ns].node))
+    observed = {ns: st for ns, st in observed.items() if ns not in blocked}
     gone: set[tuple[str, str]] = set()  # (ns, ifname) removed by a deletion (a veth takes its peer along)
     now: dict[str, dict[str, Iface]] = {}  # what each namespace will hold before configuration
 
@@ -136,35 +113,40 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
         if seen is None:
             continue
         for name, have in sorted(seen.ifaces.items()):
-            if not is_ours(tag, have.alias) or (ns, name) in gone:
-                continue
             w = want.ifaces.get(name)
+            if (ns, name) in gone or not (is_ours(tag, have.alias) or interrupted(have, w)):
+                continue
+            if interrupted(have, w) and w is not None and w.kind == "bridge":
+                ops.append(LinkSet(ns=ns, node=want.node, name=name, alias=w.alias))  # adopted
+                continue
             keep = w is not None and w.kind == have.kind and w.alias == have.alias
             if keep and w is not None and w.kind == "veth" and w.peer is not None and w.peer[0] in desired:
                 pns, pname = w.peer  # (a peer outside `desired` is out of this plan's scope: in sync)
                 p = observed.get(pns)
                 keep = p is not None and pname in p.ifaces and p.ifaces[pname].alias == w.alias
             if not keep:
-                ops.append(Op("link_del", ns, want.node, {"name": name}))
+                ops.append(LinkDel(ns=ns, node=want.node, name=name))
                 gone.add((ns, name))
-                if have.kind == "veth":
+                if interrupted(have, w) and w is not None and w.peer is not None:
+                    gone.add(w.peer)  # most likely its own other end (deleting it again is harmless)
+                elif have.kind == "veth":
                     for ons, o in observed.items():
                         for oname, oif in o.ifaces.items():
                             if oif.alias == have.alias and (ons, oname) != (ns, name):
                                 gone.add((ons, oname))
     for ns, want in desired.items():
         seen = observed.get(ns)
-        if seen is None:
-            ops.append(Op("netns_add", ns, want.node))
+        if seen is None and ns not in blocked:
+            ops.append(NetnsAdd(ns=ns, node=want.node, mark=lo_alias(tag, False, install)))
         now[ns] = {n: i for n, i in (seen.ifaces.items() if seen else ()) if (ns, n) not in gone}
     for ns, want in desired.items():
         seen = observed.get(ns)
         if seen is None or not seen.lo_up:
-            ops.append(Op("lo_up", ns, want.node))
+            ops.append(LoUp(ns=ns, node=want.node))
     for ns, want in desired.items():
         for name, w in want.ifaces.items():
             if w.kind == "bridge" and name not in now[ns]:
-                ops.append(Op("bridge_add", ns, want.node, {"name": name, "alias": w.alias}))
+                ops.append(BridgeAdd(ns=ns, node=want.node, name=name, alias=w.alias, mac=w.mac))
                 now[ns][name] = _new_iface(w)
     for ns, want in desired.items():
         for name, w in want.ifaces.items():
@@ -172,9 +154,8 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
                 continue
             pns, pname = w.peer
             pw = desired[pns].ifaces[pname]
-            ops.append(Op("veth_add", ns, want.node, {
-                "name": name, "peer_ns": pns, "peer_name": pname, "mtu": w.mtu, "mac": w.mac,
-                "peer_mac": pw.mac, "alias": w.alias}))
+            ops.append(VethAdd(ns=ns, node=want.node, name=name, peer_ns=pns, peer_name=pname, mtu=w.mtu,
+                               mac=w.mac, peer_mac=pw.mac, alias=w.alias))
             now[ns][name] = _new_iface(w)
             now[pns][pname] = _new_iface(pw)
     _configure(ops, desired, now)
@@ -184,16 +165,18 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
         seen = observed.get(ns)
         have_routes = seen.routes if seen else frozenset()
         for r in sorted(have_routes - want.routes, key=_route_key):
-            ops.append(Op("route_del", ns, want.node, _route_args(r)))
+            ops.append(RouteDel(ns=ns, node=want.node, to=r.to, via=r.via, dev=r.dev))
         present = frozenset() if ns in shaken else have_routes
         for r in sorted(want.routes - present, key=_route_key):
-            ops.append(Op("route_add", ns, want.node, _route_args(r)))
+            ops.append(RouteAdd(ns=ns, node=want.node, to=r.to, via=r.via, dev=r.dev))
     for ns, want in desired.items():
         seen = observed.get(ns)
-        if (seen.forwarding if seen else False) != want.forwarding:
+        # Written on every new namespace, on or off: a new one inherits the machine's IPv4 settings
+        # (net.core.devconf_inherit_init_net=0), so on a host with ip_forward=1 it starts forwarding.
+        if seen is None or (seen.forwarding, seen.forwarding6) != (want.forwarding, want.forwarding6):
             v = "1" if want.forwarding else "0"
-            ops.append(Op("sysctl", ns, want.node, {"values": {
-                "net.ipv4.ip_forward": v, "net.ipv6.conf.all.forwarding": v}}))
+            ops.append(Sysctl(ns=ns, node=want.node, values={
+                "net.ipv4.ip_forward": v, "net.ipv6.conf.all.forwarding": v}))
     for ns, want in desired.items():
         seen = observed.get(ns)
         have_nat = seen.nat if seen else ()
@@ -204,40 +187,34 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
         else:
             needed = bool(have_rules) or jumps or bool(seen and seen.ipt_mark)
         if needed:
-            ops.append(Op("iptables", ns, want.node, {
-                "text": iptables_text(tag, want, jumps), "lo_alias": lo_alias(tag, bool(want.nat))}))
+            ops.append(Iptables(ns=ns, node=want.node, text=iptables_text(tag, want, jumps),
+                                lo_alias=lo_alias(tag, bool(want.nat), install)))
     ops.sort(key=lambda o: ORDER.index(o.op))  # stable: keeps namespace order within a kind
     return ops
 
 
-def _configure(ops: list[Op], desired: State, now: dict[str, dict[str, Iface]]) -> None:
-    later: list[Op] = []
+def _configure(ops: list[Operation], desired: State, now: dict[str, dict[str, Iface]]) -> None:
+    later: list[Operation] = []
     for ns, want in desired.items():
         for name, w in sorted(want.ifaces.items()):
             have = now[ns].get(name)
             if have is None:
                 continue
-            changes: dict[str, Any] = {}
-            if w.mtu is not None and have.mtu != w.mtu:
-                changes["mtu"] = w.mtu
-            if w.mac is not None and have.mac != w.mac:
-                changes["mac"] = w.mac
-            if changes:
-                ops.append(Op("link_set", ns, want.node, {"name": name, **changes}))
+            mtu = w.mtu if w.mtu is not None and have.mtu != w.mtu else None
+            mac = w.mac if w.mac is not None and have.mac != w.mac else None
+            if mtu is not None or mac is not None:
+                ops.append(LinkSet(ns=ns, node=want.node, name=name, mtu=mtu, mac=mac))
             if w.master != have.master and w.master is not None:
-                ops.append(Op("link_master", ns, want.node, {"name": name, "master": w.master}))
+                ops.append(LinkMaster(ns=ns, node=want.node, name=name, master=w.master))
             if not have.up:
-                ops.append(Op("link_up", ns, want.node, {"name": name}))
+                ops.append(LinkUp(ns=ns, node=want.node, name=name))
             for addr in sorted(have.addresses - w.addresses):
-                ops.append(Op("addr_del", ns, want.node, {"name": name, "address": addr}))
+                ops.append(AddrDel(ns=ns, node=want.node, name=name, address=addr))
             for addr in sorted(w.addresses - have.addresses):
-                later.append(Op("addr_add", ns, want.node, {"name": name, "address": addr}))
+                later.append(AddrAdd(ns=ns, node=want.node, name=name, address=addr))
     ops.extend(later)
 
 
 def _route_key(r: RouteState) -> tuple[str, str, str]:
     return (r.to, r.via or "", r.dev or "")
 
-
-def _route_args(r: RouteState) -> dict[str, Any]:
-    return {"to": r.to, "via": r.via, "dev": r.dev}

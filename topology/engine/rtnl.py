@@ -152,6 +152,33 @@ _FIXED = {RTM_NEWLINK: IFINFO, RTM_NEWADDR: IFADDR, RTM_NEWROUTE: RTMSG, 28: NDM
           RTM_NEWNETCONF: NETCONF}
 
 
+def _msg(data: bytes, off: int, size: int, mtype: int, keep: frozenset[int] | None) -> Msg | None:
+    """The message at `off` (of `size` bytes) decoded, or None for a type the engine does not read."""
+    fixed = _FIXED.get(mtype)
+    if fixed is None:
+        return None
+    start = off + HDR.size
+    return Msg(mtype, fixed.unpack_from(data, start),
+               parse_attrs(data, start + fixed.size, off + size) if keep is None
+               else parse_some(data, start + fixed.size, off + size, keep))
+
+
+def decode(data: bytes, keep: frozenset[int] | None = None) -> list[Msg]:
+    """Every message of a buffer as the engine reads it (the same decoder as `Rtnl`'s replies): for
+    tests that decode recorded kernel dumps, with pyroute2 as the oracle."""
+    out: list[Msg] = []
+    off = 0
+    while off + HDR.size <= len(data):
+        size, mtype, _flags, _seq, _pid = HDR.unpack_from(data, off)
+        if size < HDR.size:
+            break
+        msg = _msg(data, off, size, mtype, keep)
+        if msg is not None:
+            out.append(msg)
+        off += _align(size)
+    return out
+
+
 class Rtnl:
     """One netlink socket bound to one namespace."""
 
@@ -201,12 +228,9 @@ class Rtnl:
                         return out
                     if mtype == NLMSG_DONE:
                         return out
-                    fixed = _FIXED.get(mtype)
-                    if fixed is not None:
-                        start = off + HDR.size
-                        out.append(Msg(mtype, fixed.unpack_from(data, start),
-                                       parse_attrs(data, start + fixed.size, off + size) if keep is None
-                                       else parse_some(data, start + fixed.size, off + size, keep)))
+                    msg = _msg(data, off, size, mtype, keep)
+                    if msg is not None:
+                        out.append(msg)
                     if not dump:
                         return out
                 off += _align(size)
@@ -230,6 +254,12 @@ class Rtnl:
                 raise NetlinkError(errno.ENODEV, f"no device {name}") from exc
             self._index[name] = msgs[0].fields[2]
         return self._index[name]
+
+    def alias(self, name: str) -> str:
+        """A link's IFLA_IFALIAS ("" when it has none)."""
+        seq = self._send(RTM_GETLINK, NLM_F_REQUEST, IFINFO.pack(0, 0, 0, 0, 0) + attr_str(IFLA_IFNAME, name))
+        msgs = self._replies(seq, dump=False, keep=frozenset({IFLA_IFALIAS}))
+        return (s_str(msgs[0].attrs.get(IFLA_IFALIAS)) or "") if msgs else ""
 
     def links(self, keep: frozenset[int] | None = None) -> list[Msg]:
         return self.dump(RTM_GETLINK, IFINFO.pack(0, 0, 0, 0, 0) + attr_u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS),

@@ -9,6 +9,7 @@ with a comment `nd:<tag>:<hash>`; anything without a mark is the user's and is n
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 
 from .model import BRIDGE, Link, Node, Topology
@@ -41,10 +42,12 @@ class NsState:
     node: str  # the node this namespace holds (the host for bridges)
     ifaces: dict[str, Iface] = field(default_factory=dict, hash=False)
     routes: frozenset[RouteState] = frozenset()
-    forwarding: bool = False
+    forwarding: bool = False  # net.ipv4.ip_forward
+    forwarding6: bool = False  # net.ipv6.conf.all.forwarding (the design sets both alike)
     nat: tuple[str, ...] = ()  # iptables-restore lines for the ND- chains (desired); comments (observed)
     lo_up: bool = True
     ipt_mark: bool = False  # observed: lo carries the mark saying ND- chains exist here
+    mark: str = ""  # observed: lo's alias, the ownership mark (see lo_alias)
 
 
 State = dict[str, NsState]  # netns name -> its state
@@ -63,12 +66,41 @@ def bridge_alias(tag: str, name: str) -> str:
     return f"nd:{tag}:bridge:{name}"
 
 
-def lo_alias(tag: str, with_rules: bool) -> str:
-    return f"nd:{tag}:ipt" if with_rules else f"nd:{tag}"
+DEFAULT_INSTALL = "local"  # the install id of callers that give none (tests, scripts)
+
+
+def lo_alias(tag: str, with_rules: bool, install: str = DEFAULT_INSTALL) -> str:
+    """The namespace's ownership mark, on its loopback: `nd:<tag>@<install>`, `:ipt` appended while
+    the namespace holds ND- chains. Set inside a new namespace before it is named (nsutil.created)."""
+    base = f"nd:{tag}@{install or DEFAULT_INSTALL}"
+    return f"{base}:ipt" if with_rules else base
+
+
+def owns(tag: str, install: str, mark: str) -> bool:
+    """Whether a namespace's mark says this install made it for this deployment."""
+    return mark in (lo_alias(tag, False, install), lo_alias(tag, True, install))
+
+
+def mark_owner(mark: str) -> tuple[str, str] | None:
+    """(tag, install) of a namespace mark; None for anything else (a namespace we did not make, or
+    one made before marks named the install)."""
+    m = MARK_RE.fullmatch(mark)
+    return (m.group(1), m.group(2)) if m else None
+
+
+MARK_RE = re.compile(r"nd:([a-z0-9]{1,12})@([A-Za-z0-9]{1,64})(?::ipt)?", re.ASCII)
 
 
 def is_ours(tag: str, alias: str) -> bool:
     return alias == f"nd:{tag}" or alias.startswith(f"nd:{tag}:")
+
+
+def derived_mac(tag: str, node: str, iface: str) -> str:
+    """The MAC of an interface whose design sets none: fixed by the lab, the node and the interface, so
+    that a repaired veth comes back with the MAC its neighbours' ARP caches hold. Locally administered
+    unicast (02:...); 40 bits of a hash, so two interfaces of one segment practically never collide."""
+    h = hashlib.sha1(f"{tag}/{node}/{iface}".encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *h[:5]))
 
 
 def rule_comment(tag: str, rule: str) -> str:
@@ -126,14 +158,14 @@ def desired_state(topology: Topology, tag: str) -> State:
         if n.kind == BRIDGE:
             assert host_ns is not None
             ifaces[host_ns][n.name] = Iface(kind="bridge", alias=bridge_alias(tag, n.name),
-                                            addresses=frozenset(n.addresses))
+                                            mac=derived_mac(tag, n.name, ""), addresses=frozenset(n.addresses))
     for lk in topology.links:
         alias = cable_alias(tag, lk)
         for e, other in ((lk.a, lk.b), (lk.b, lk.a)):
             master = e.node if nodes[e.node].kind == BRIDGE else None
             ifaces[where(e.node)][e.interface] = Iface(
                 kind="veth", alias=alias, peer=(where(other.node), other.interface), master=master,
-                mtu=lk.mtu, mac=e.mac, addresses=frozenset(e.addresses))
+                mtu=lk.mtu, mac=e.mac or derived_mac(tag, e.node, e.interface), addresses=frozenset(e.addresses))
     state: State = {}
     for n in topology.nodes:
         if n.kind == BRIDGE:
@@ -141,14 +173,14 @@ def desired_state(topology: Topology, tag: str) -> State:
         ns = ns_name(tag, n.name)
         routes = frozenset(RouteState(to=r.to, via=r.via, dev=r.dev) for r in n.routes)
         state[ns] = NsState(node=n.name, ifaces=ifaces[ns], routes=routes, forwarding=n.forwarding,
-                            nat=nat_rules(tag, n))
+                            forwarding6=n.forwarding, nat=nat_rules(tag, n))
     return state
 
 
-def as_observed(want: NsState) -> NsState:
+def as_observed(want: NsState, tag: str, install: str = DEFAULT_INSTALL) -> NsState:
     """What the observer would read back from a namespace in sync with `want` (for skipped observation)."""
     nat = (*rule_comments(want.nat), "jumps") if want.nat else ()
     ifaces = {n: Iface(kind=i.kind, alias=i.alias, master=i.master, mtu=i.mtu, mac=i.mac, up=True,
                        addresses=i.addresses) for n, i in want.ifaces.items()}
     return NsState(node=want.node, ifaces=ifaces, routes=want.routes, forwarding=want.forwarding,
-                   nat=nat, lo_up=True, ipt_mark=bool(want.nat))
+                   forwarding6=want.forwarding6, nat=nat, lo_up=True, ipt_mark=bool(want.nat), mark=lo_alias(tag, bool(want.nat), install))

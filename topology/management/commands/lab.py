@@ -21,8 +21,10 @@ from django.db import connection
 from topology import jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
+from topology.cleanup import cleanup_command
 from topology.engine import api as engine
 from topology.engine.importers import export_clab
+from topology.kernel import default_kernel
 from topology.models import Job, Lab, new_deployment_tag
 from topology.services import formats
 from topology.services import operations as ops
@@ -83,6 +85,9 @@ class Command(BaseCommand):
         p.add_argument("lab")
         p.add_argument("--format", choices=["json", "sh", "clab"], default="json")
         sub.add_parser("token", help="create (or show) a user's API token").add_argument("user")
+        p = sub.add_parser("cleanup", help="remove this install's namespaces whose deployment no longer exists")
+        p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
+        p.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -199,7 +204,7 @@ class Command(BaseCommand):
         previous = None
         if deployment is not None and deployment.state == "deployed" and deployment.version is not None:
             previous = document_parse(deployment.version.document)
-        operations = engine.plan(topology, self.tag_of(lab, required=False), previous)
+        operations = default_kernel().plan(topology, self.tag_of(lab, required=False), previous)
         if options["json"]:
             self.out_json({"operations": operations})
             return
@@ -210,7 +215,7 @@ class Command(BaseCommand):
 
     def do_drift(self, options: dict[str, Any]) -> None:
         lab = lab_find(ref=options["lab"])
-        drift = engine.drift(self.lab_topology(lab), self.tag_of(lab, required=True))
+        drift = default_kernel().drift(self.lab_topology(lab), self.tag_of(lab, required=True))
         if options["json"]:
             self.out_json(drift)
             return
@@ -247,6 +252,9 @@ class Command(BaseCommand):
         sys.stdout.flush()
         code = engine.run_in(self.tag_of(lab, required=True), options["node"], argv, topology=topology)
         sys.exit(code)
+
+    def do_cleanup(self, options: dict[str, Any]) -> None:
+        cleanup_command(self, dry_run=options["dry_run"], as_json=options["json"])
 
     # -- jobs -------------------------------------------------------------------------------------
 
