@@ -145,6 +145,10 @@ WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
 
+# Jobs (topology/jobs/, topology/locks.py). Lab locks: "" = /run/netdesigner/<key of this install's
+# database>, so two installs on one machine never share one.
+NETDESIGNER_LOCK_DIR = os.environ.get("NETDESIGNER_LOCK_DIR", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

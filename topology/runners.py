@@ -102,7 +102,7 @@ def run(job: Job, *, requeue_when_busy: bool = False) -> None:
             raise JobFailed(f"a {job.kind} job needs a lab")
         guard: Any = contextlib.nullcontext()
         if job.kind in WRITES and job.lab_id:
-            guard = locks.lab_lock(job.lab_id, wait=BUSY_BLOCK if requeue_when_busy else None)
+            guard = locks.lab_lock(job.lab_id, wait=BUSY_BLOCK if requeue_when_busy else None, job=job.pk)
             if not ctx.log_lines or ctx.log_lines[-1]["message"] != WAITING:
                 ctx.say(WAITING)
         with guard:
