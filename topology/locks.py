@@ -137,3 +137,24 @@ def lab_lock(lab_id: int, *, wait: float | None = None, job: int | None = None) 
         yield LabLock(lab_id, fd)
     finally:
         os.close(fd)  # drops the flock (this is the file's only descriptor in this process)
+
+
+class SlotsBusy(Exception):
+    """Every read slot of this host is taken."""
+
+
+@contextlib.contextmanager
+def read_slot(slots: int) -> Iterator[int]:
+    """Hold one of `slots` read slots of this host for the block (SlotsBusy at once when all are
+    taken). The worker runs reads only in a slot, and has one pool process more than slots, so a
+    kernel write never waits behind reads of other labs."""
+    for index in range(max(1, slots)):
+        fd = os.open(lock_dir() / f"read-slot-{index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if _try(fd):
+            try:
+                yield index
+            finally:
+                os.close(fd)
+            return
+        os.close(fd)
+    raise SlotsBusy(f"all {slots} read slots of this host are busy")
