@@ -5,6 +5,7 @@ import socket
 from pathlib import Path
 
 import dj_database_url
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -132,14 +133,26 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Delivery, on purpose (docs/ARCHITECTURE.md "Jobs and the broker"): the Job row is the truth and a
+# message only wakes a worker, so a message delivered twice is harmless (a job runs only from
+# `queued`) and one lost is sent again from the row. acks_late: a message whose worker died before
+# claiming its job comes back. Not on a lost worker process (the job is failed at once instead: its
+# kernel work may be half done). The visibility timeout bounds how late an unacknowledged message
+# comes back (300 s instead of the transport's 3,600); a redelivery of a long job that is still
+# running is skipped, and a stale write is superseded.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("NETDESIGNER_VISIBILITY_TIMEOUT", "300"))}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
-# The worker host this process is (its queue is named for it); labs deploy onto a worker host.
+# The worker host this process is (its queues are named for it); labs deploy onto a worker host.
 WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
+# `celery -A netdesigner worker` consumes the same queues as `manage.py worker` (topology.jobs.queue
+# names them; a test checks they agree): kernel writes and reads apart, so writes never wait behind reads.
+CELERY_TASK_QUEUES = [Queue(f"host.{WORKER_HOST}.write"), Queue(f"host.{WORKER_HOST}.read"), Queue("default")]
+CELERY_WORKER_CONCURRENCY = int(os.environ.get("NETDESIGNER_WORKER_CONCURRENCY", "4"))
 
 # Engine limits (topology-v1: default 2,000 nodes and links).
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
@@ -147,6 +160,15 @@ NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
 
 # The unprivileged host uid (and gid) that is root inside each lab's user namespace (the terminal's shells).
 NETDESIGNER_SANDBOX_UID = int(os.environ.get("NETDESIGNER_SANDBOX_UID", "424242"))
+# Jobs (topology/jobs/, topology/locks.py). Lab locks: "" = /run/netdesigner/<key of this install's
+# database>, so two installs on one machine never share one.
+NETDESIGNER_LOCK_DIR = os.environ.get("NETDESIGNER_LOCK_DIR", "")
+# Seconds an apply/destroy waits for its lab (held by a running one) before it fails saying so.
+NETDESIGNER_LAB_WAIT = float(os.environ.get("NETDESIGNER_LAB_WAIT", "600"))
+# Finished jobs older than this are deleted by the worker (0: kept for ever).
+NETDESIGNER_JOB_RETENTION_DAYS = float(os.environ.get("NETDESIGNER_JOB_RETENTION_DAYS", "14"))
+# Pings one user may have queued or running at once (more: 429).
+NETDESIGNER_MAX_PINGS_PER_USER = int(os.environ.get("NETDESIGNER_MAX_PINGS_PER_USER", "3"))
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,7 @@
 """Every choice the app knows, declared once."""
 
+from __future__ import annotations
+
 from django.db import models
 
 
@@ -10,7 +12,7 @@ class Role(models.TextChoices):
     OWNER = "owner", "Owner"
 
     @classmethod
-    def rank(cls, role: "str | None") -> int:
+    def rank(cls, role: str | None) -> int:
         """viewer < editor < operator < owner; no role ranks 0."""
         order = {cls.VIEWER: 1, cls.EDITOR: 2, cls.OPERATOR: 3, cls.OWNER: 4}
         return order.get(role, 0) if role else 0  # type: ignore[call-overload]
@@ -31,6 +33,13 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # A newer apply/destroy of the lab was requested before this one got the lab: it never ran.
+    SUPERSEDED = "superseded", "Superseded"
+
+    @classmethod
+    def terminal(cls) -> frozenset[JobStatus]:
+        """States a job never leaves (NetBox's TERMINAL_STATE_CHOICES)."""
+        return frozenset({cls.SUCCEEDED, cls.FAILED, cls.SUPERSEDED})
 
 
 class DeploymentState(models.TextChoices):

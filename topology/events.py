@@ -49,15 +49,22 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 def _send(lab_id: int, message: dict[str, Any]) -> None:
+    try:
+        _send_checked(lab_id, message)
+    except Exception:  # an event lost must never fail the job that published it
+        log.warning("could not publish to lab %s", lab_id, exc_info=True)
+
+
+def _send_checked(lab_id: int, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(lab_id), message), _event_loop())
     try:
         future.result(timeout=PUBLISH_TIMEOUT)
-    except Exception:  # an event lost must never fail the job that published it
+    except BaseException:
         future.cancel()
-        log.warning("could not publish to lab %s", lab_id, exc_info=True)
+        raise
 
 
 def message(event: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +79,14 @@ def publish(lab_id: int, event: dict[str, Any]) -> None:
     if "ts" not in event:
         event = {**event, "ts": time.time()}
     _send(lab_id, message(event))
+
+
+def publish_checked(lab_id: int, event: dict[str, Any]) -> None:
+    """As `publish`, but raises when the layer fails (for callers that report outages themselves:
+    topology.jobs.publisher)."""
+    if "ts" not in event:
+        event = {**event, "ts": time.time()}
+    _send_checked(lab_id, message(event))
 
 
 def access_changed(lab_id: int) -> None:

@@ -103,6 +103,9 @@ class Deployment(models.Model):
     )
     state = models.CharField(max_length=16, choices=DeploymentState.choices, default=DeploymentState.PENDING)
     error = models.TextField(blank=True, default="")
+    # Bumped by every apply/destroy request; a write job carries the value of its request, and one
+    # whose value is older when it gets the lab was superseded (topology.jobs.lifecycle).
+    generation = models.PositiveBigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -124,6 +127,11 @@ class Job(models.Model):
     error = models.TextField(blank=True, default="")
     result = models.JSONField(null=True, blank=True)
     worker_host = models.CharField(max_length=255, blank=True, default="")
+    # The deployment's generation this write job was requested at (null for reads).
+    generation = models.PositiveBigIntegerField(null=True, blank=True)
+    # When its message was last sent to the broker: a queued job not sent for long was lost (Redis
+    # restarted) and is sent again (topology.jobs.recovery).
+    dispatched = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -133,7 +141,7 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        indexes = [models.Index(fields=["lab", "status"])]
+        indexes = [models.Index(fields=["lab", "status"]), models.Index(fields=["status", "finished"])]
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.kind} {self.status}"

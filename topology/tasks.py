@@ -1,7 +1,11 @@
-"""Celery tasks: thin. A task takes a job id and calls `jobs.execute`, which owns the job's lifecycle.
+"""Celery tasks and worker signals: thin. A task takes a job id and calls `jobs.execute`, which owns
+the job's lifecycle.
 
 Retries belong here and only for transient trouble before the job is claimed (the database was
 locked, Redis blinked): an engine failure is the job's result, a failed job, never a retry.
+
+The same signals run under `manage.py worker` and `celery -A netdesigner worker`: crash recovery
+before the pool starts (`worker_init`), then the tables watcher and the jobs maintenance thread.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ from typing import Any
 import redis
 from billiard.exceptions import WorkerLostError
 from celery import shared_task
-from celery.signals import task_failure, worker_process_init, worker_ready, worker_shutdown
-from django.db import OperationalError
+from celery.signals import task_failure, worker_init, worker_process_init, worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import OperationalError, connection
 
 from . import jobs
+from .jobs.queue import TASK
 
 log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 REQUEUE_DELAY = 0.5  # seconds before a job of a busy lab tries again
-_watcher: Any = None
+_threads: list[Any] = []
+# Reads may use every pool process but one, so that a kernel write always finds one free. Set from
+# the worker's concurrency at start (the pool children inherit it).
+_read_slots = 0
 
 
 @shared_task(
-    name="topology.run_job",
+    name=TASK,
     autoretry_for=(OperationalError, redis.exceptions.ConnectionError),
     retry_backoff=1,
     retry_backoff_max=10,
@@ -34,13 +43,12 @@ _watcher: Any = None
 )
 def run_job(job_id: int) -> None:
     try:
-        jobs.execute(job_id, requeue_when_busy=True)
+        jobs.execute(job_id, requeue_when_busy=True, read_slots=_read_slots)
     except jobs.Requeue:
         # Back in the queue shortly (ETA messages wait in the consumer, not in a pool process).
         from .models import Job
 
-        job = Job.objects.get(pk=job_id)
-        run_job.apply_async(args=(job_id,), queue=jobs.queue_for(job), countdown=REQUEUE_DELAY)
+        jobs.send(Job.objects.get(pk=job_id), countdown=REQUEUE_DELAY)
 
 
 POOL_PROCESS_DIED = "the worker process running this job died (killed or out of memory); apply again to converge"
@@ -60,6 +68,20 @@ def _fail_job_of_lost_process(sender: Any = None, exception: BaseException | Non
         jobs.fail_interrupted(job, POOL_PROCESS_DIED)
 
 
+@worker_init.connect
+def _recover(sender: Any = None, **_: Any) -> None:
+    """Before the pool starts: fail what a previous run left running, send queued jobs again."""
+    global _read_slots
+    concurrency = int(getattr(sender, "concurrency", 0) or settings.CELERY_WORKER_CONCURRENCY)
+    _read_slots = max(1, concurrency - 1)
+    try:
+        failed = jobs.recover_interrupted(settings.WORKER_HOST)
+        if failed:
+            log.warning("failed %d job(s) left running by a previous stop of this worker", failed)
+    finally:
+        connection.close()  # never share a database connection with the forked pool
+
+
 @worker_process_init.connect
 def _die_with_parent(**_: Any) -> None:
     """A pool child dies with its parent: a killed worker must not leave an apply running unseen
@@ -71,17 +93,19 @@ def _die_with_parent(**_: Any) -> None:
 
 
 @worker_ready.connect
-def _start_tables_watcher(**_: Any) -> None:
-    """Live tables for whoever watches a lab deployed here; one thread in the worker's main process."""
-    global _watcher
+def _start_threads(**_: Any) -> None:
+    """Live tables for whoever watches a lab deployed here, and the jobs' maintenance; threads of
+    the worker's main process."""
+    from .jobs.recovery import Maintenance
     from .watch import TablesWatcher
 
-    if _watcher is None:
-        _watcher = TablesWatcher()
-        _watcher.start()
+    if not _threads:
+        _threads.extend([TablesWatcher(), Maintenance(settings.WORKER_HOST)])
+        for thread in _threads:
+            thread.start()
 
 
 @worker_shutdown.connect
-def _stop_tables_watcher(**_: Any) -> None:
-    if _watcher is not None:
-        _watcher.stopped.set()
+def _stop_threads(**_: Any) -> None:
+    for thread in _threads:
+        thread.stopped.set()

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -59,16 +60,19 @@ def _digest(tables: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(tables, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
 
 
-def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool, nodes: list[str] | None = None) -> int:
-    """Read the nodes' tables (all nodes by default) and publish a snapshot for those that changed (all
-    when `force`). A node that cannot be read (half-applied lab) is skipped. Returns the number published."""
+def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool, nodes: list[str] | None = None,
+                   read: Callable[[Any, str, str], dict[str, Any]] | None = None) -> int:
+    """Read the nodes' tables (all nodes by default; with `read`, a Kernel's `tables`) and publish a
+    snapshot for those that changed (all when `force`). A node that cannot be read (half-applied lab)
+    is skipped. Returns the number published."""
+    read = read or engine.tables
     client = redis_client()
     known = {_text(k): _text(v) for k, v in client.hgetall(tables_key(lab_id)).items()}
     fresh: dict[str, str] = {}
     published = 0
     for node in table_nodes(topology) if nodes is None else nodes:
         try:
-            tables = dict(engine.tables(topology, tag, node))
+            tables = dict(read(topology, tag, node))
         except Exception as exc:  # noqa: BLE001 - one unreadable node must not hide the others
             log.debug("tables of %s in lab %s unreadable: %s", node, lab_id, exc)
             continue

@@ -153,7 +153,7 @@ export class Deploy {
       try {
         const row = await api.job(job);
         if (row.total) this.onProgress({ type: "job.progress", job, done: row.done, total: row.total, step: "" });
-        if (row.status === "succeeded" || row.status === "failed") {
+        if (row.status === "succeeded" || row.status === "failed" || row.status === "superseded") {
           this.onFinished({ type: "job.finished", job, kind: row.kind, status: row.status, error: row.error });
           return;
         }
@@ -187,7 +187,11 @@ export class Deploy {
     const ok = m.status === "succeeded";
     if (ok) this.progress.value = this.progress.max;
     this.progressText.textContent = `${this.jobKind}: ${ok ? "done" : "failed"}`;
-    this.jobStatus.textContent = ok ? `${this.jobKind} succeeded` : `${this.jobKind} failed: ${m.error ?? "unknown error"}`;
+    this.jobStatus.textContent = ok
+      ? `${this.jobKind} succeeded`
+      : m.status === "superseded"
+        ? `${this.jobKind} did not run: ${m.error ?? "a newer request replaced it"}`
+        : `${this.jobKind} failed: ${m.error ?? "unknown error"}`;
     this.jobStatus.classList.toggle("error", !ok);
     this.announce(this.jobStatus.textContent);
     this.refreshButtons();

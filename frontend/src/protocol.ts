@@ -15,7 +15,7 @@ export interface JobFinished {
   type: "job.finished";
   job: number;
   kind: string;
-  status: "succeeded" | "failed";
+  status: "succeeded" | "failed" | "superseded";
   error: string | null;
 }
 

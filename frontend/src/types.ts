@@ -98,7 +98,7 @@ export interface Operation {
 export interface Job {
   id: number;
   kind: string;
-  status: "queued" | "running" | "succeeded" | "failed";
+  status: "queued" | "running" | "succeeded" | "failed" | "superseded";
   done: number;
   total: number;
   error: string | null;

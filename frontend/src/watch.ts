@@ -158,8 +158,8 @@ export class Watch {
       if (this.job !== job) return;
       try {
         const row = await api.job(job);
-        if (row.status === "succeeded" || row.status === "failed") {
-          this.finish(job, row.status, row.error, (row.result as PingResult | null) ?? null);
+        if (row.status === "succeeded" || row.status === "failed" || row.status === "superseded") {
+          this.finish(job, row.status === "superseded" ? "failed" : row.status, row.error, (row.result as PingResult | null) ?? null);
           return;
         }
       } catch {

@@ -38,7 +38,7 @@ def lab_destroy(request: HttpRequest, lab_id: int) -> Status[Any]:
     return Status(202, {"job": job.pk})
 
 
-@router.post("/{lab_id}/ping", response={202: JobRef, 422: Errors, **ERRORS}, summary="Ping between nodes (operator)")
+@router.post("/{lab_id}/ping", response={202: JobRef, 422: Errors, 429: Detail, **ERRORS}, summary="Ping between nodes (operator)")
 def lab_ping(request: HttpRequest, lab_id: int, payload: PingIn) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     job = ops.lab_ping_request(

@@ -60,7 +60,7 @@ def job_summary(job: Job) -> dict[str, Any]:
 
 
 def job_dict(job: Job) -> dict[str, Any]:
-    finished = job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+    finished = job.status in JobStatus.terminal()
     return {**job_summary(job), "log": job.log, "result": job.result if finished else None}
 
 

@@ -35,6 +35,12 @@ class Conflict(ServiceError):
     status = 409
 
 
+class TooManyRequests(ServiceError):
+    """The caller already has as many of these jobs running as allowed; one must finish first."""
+
+    status = 429
+
+
 class WorkerTimeout(ServiceError):
     """The worker did not answer in time (it may be down or busy)."""
 

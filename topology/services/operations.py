@@ -12,13 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from .. import jobs
 from ..choices import DeploymentState, JobKind, JobStatus, Role
 from ..models import Deployment, Job, Lab, TopologyVersion
 from .audit import audit_record
 from .documents import document_node_names
-from .errors import Conflict, FieldError, Invalid, NotFound, WorkerFailed, WorkerTimeout
+from .errors import Conflict, FieldError, Invalid, NotFound, TooManyRequests, WorkerFailed, WorkerTimeout
 from .permissions import _is_staff, lab_require_role
 
 WAIT_SECONDS = 15.0
@@ -51,17 +52,27 @@ def lab_current_document(*, lab: Lab) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _job_create(*, lab: Lab | None, user: Any, kind: str, params: dict[str, Any], worker_host: str) -> Job:
+def _job_create(*, lab: Lab | None, user: Any, kind: str, params: dict[str, Any], worker_host: str,
+                generation: int | None = None) -> Job:
     return Job.objects.create(
-        lab=lab, kind=kind, params=params, created_by=_actor(user), worker_host=worker_host
+        lab=lab, kind=kind, params=params, created_by=_actor(user), worker_host=worker_host, generation=generation
     )
+
+
+def _next_generation(deployment: Deployment) -> int:
+    """Bump the deployment's generation for a new apply/destroy request; every older write job of the
+    lab that has not got the lab yet is superseded by it (topology.jobs.lifecycle)."""
+    Deployment.objects.filter(pk=deployment.pk).update(generation=F("generation") + 1)
+    return int(Deployment.objects.filter(pk=deployment.pk).values_list("generation", flat=True).get())
 
 
 def _request(*, lab: Lab, user: Any, kind: str, params: dict[str, Any], dispatch: bool = True) -> Job:
     """Create the job; `dispatch=False` leaves it queued for the caller to run (`lab ... --inline`)."""
     with transaction.atomic():
         deployment = deployment_ensure(lab=lab)
-        job = _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=deployment.worker_host)
+        generation = _next_generation(deployment) if kind in jobs.WRITES else None
+        job = _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=deployment.worker_host,
+                          generation=generation)
         audit_record(lab=lab, user=user, action=f"job.{kind}", detail={"job": job.pk, **params})
         if dispatch:
             jobs.enqueue(job)  # sends after commit
@@ -110,7 +121,21 @@ def lab_ping_request(
     """Queue a ping from node `source` to an address or node name (operator)."""
     _check(user, lab, Role.OPERATOR)
     params = ping_params_check(document=lab_current_document(lab=lab), source=source, target=target, count=count)
+    _ping_bound(user)
     return _request(lab=lab, user=user, kind=JobKind.PING, params=params, dispatch=dispatch)
+
+
+def _ping_bound(user: Any) -> None:
+    """Pings are cheap one by one and heavy in a burst: a user has at most a few at once."""
+    actor = _actor(user)
+    if actor is None:
+        return
+    limit = settings.NETDESIGNER_MAX_PINGS_PER_USER
+    active = Job.objects.filter(kind=JobKind.PING, created_by=actor,
+                                status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).count()
+    if active >= limit:
+        raise TooManyRequests(f"you already have {active} pings queued or running (at most {limit} at once); "
+                              "wait for one to finish")
 
 
 def cleanup_request(*, user: Any) -> Job:
@@ -133,7 +158,7 @@ def job_wait(*, job: Job, timeout: float = WAIT_SECONDS) -> Any:
         raise WorkerTimeout(
             f"the worker did not answer within {timeout:g} s; is the worker (`manage.py worker`) running?"
         )
-    if finished.status == JobStatus.FAILED:
+    if finished.status in (JobStatus.FAILED, JobStatus.SUPERSEDED):
         raise WorkerFailed(finished.error or "the job failed in the worker")
     return finished.result
 
@@ -175,10 +200,9 @@ def lab_plan(*, lab: Lab, user: Any) -> dict[str, Any]:
     """{"operations": [...]}: what apply would do now, observed by the worker (viewer)."""
     _check(user, lab, Role.VIEWER)
     lab.refresh_from_db(fields=["version"])
-    deployment = deployment_ensure(lab=lab)
-    job = _read_job(
-        lab=lab, user=user, kind=JobKind.PLAN, params={"version": lab.version}, worker_host=deployment.worker_host
-    )
+    deployment = lab_deployment(lab=lab)  # a dry run: no deployment is created for it
+    host = deployment.worker_host if deployment is not None else settings.WORKER_HOST
+    job = _read_job(lab=lab, user=user, kind=JobKind.PLAN, params={"version": lab.version}, worker_host=host)
     result = job_wait(job=job, timeout=PLAN_WAIT_SECONDS)
     operations = result.get("operations", []) if isinstance(result, dict) else []
     return {"operations": operations}

@@ -24,6 +24,8 @@ from topology.choices import JobStatus
 from topology.cleanup import cleanup_command
 from topology.engine import api as engine
 from topology.engine.importers import export_clab
+from topology.jobs.deployments import applied_topology
+from topology.jobs.inline import broker_missing, redis_missing
 from topology.kernel import default_kernel
 from topology.models import Job, Lab, new_deployment_tag
 from topology.services import formats
@@ -34,7 +36,7 @@ from topology.services.imports import document_read, lab_find, lab_import, user_
 from topology.services.tokens import token_get_or_create
 
 POLL_SECONDS = 0.2
-FINISHED = {JobStatus.SUCCEEDED, JobStatus.FAILED}
+FINISHED = JobStatus.terminal()
 
 
 class Command(BaseCommand):
@@ -200,10 +202,7 @@ class Command(BaseCommand):
     def do_plan(self, options: dict[str, Any]) -> None:
         lab = lab_find(ref=options["lab"])
         topology = self.lab_topology(lab)
-        deployment = ops.lab_deployment(lab=lab)
-        previous = None
-        if deployment is not None and deployment.state == "deployed" and deployment.version is not None:
-            previous = document_parse(deployment.version.document)
+        previous = applied_topology(ops.lab_deployment(lab=lab))
         operations = default_kernel().plan(topology, self.tag_of(lab, required=False), previous)
         if options["json"]:
             self.out_json({"operations": operations})
@@ -260,12 +259,14 @@ class Command(BaseCommand):
 
     def do_apply(self, options: dict[str, Any]) -> None:
         lab = lab_find(ref=options["lab"])
+        self.check_broker(options)
         job = ops.lab_apply_request(lab=lab, user=None, dispatch=not options["inline"])
         job = self.follow(job, inline=options["inline"], timeout=options["timeout"], quiet=False)
         self.stdout.write(f"applied version {job.params.get('version')} of '{lab.slug}'")
 
     def do_destroy(self, options: dict[str, Any]) -> None:
         lab = lab_find(ref=options["lab"])
+        self.check_broker(options)
         job = ops.lab_destroy_request(lab=lab, user=None, dispatch=not options["inline"])
         job = self.follow(job, inline=options["inline"], timeout=options["timeout"], quiet=False)
         removed = (job.result or {}).get("removed", 0)
@@ -273,6 +274,7 @@ class Command(BaseCommand):
 
     def do_ping(self, options: dict[str, Any]) -> None:
         lab = lab_find(ref=options["lab"])
+        self.check_broker(options)
         job = ops.lab_ping_request(lab=lab, user=None, source=options["source"], target=options["target"],
                                    count=options["count"], dispatch=not options["inline"])
         job = self.follow(job, inline=options["inline"], timeout=options["timeout"], quiet=options["json"])
@@ -286,10 +288,18 @@ class Command(BaseCommand):
         self.stdout.write(f"{sent} packets transmitted, {received} received, {loss}% packet loss"
                           + (f" ({result['error']})" if result.get("error") else ""))
 
+    def check_broker(self, options: dict[str, Any]) -> None:
+        """Through the worker, the job needs the broker: refuse in one line rather than queue a job that
+        would run whenever Redis comes back."""
+        if not options["inline"] and (missing := broker_missing()):
+            self.fail(missing)
+
     def follow(self, job: Job, *, inline: bool, timeout: float, quiet: bool) -> Job:
         """Print the job's log as it grows until it finishes; exit 1 with its error when it failed."""
         errors: list[BaseException] = []
         runner = None
+        if inline and (missing := redis_missing()):
+            self.stderr.write(missing)
         if inline:
             runner = threading.Thread(target=_execute, args=(job.pk, errors), daemon=True)
             runner.start()
@@ -309,8 +319,8 @@ class Command(BaseCommand):
                 continue
             waited = time.monotonic() - started
             if not inline and job.status == JobStatus.QUEUED and waited > 10 and not warned:
-                self.stderr.write(f"waiting for the worker of host '{job.worker_host}'... is `manage.py worker` "
-                                  "running there? (or use --inline on that host)")
+                self.stderr.write(f"waiting for the worker of host '{jobs.queue.job_host(job)}'... is "
+                                  "`manage.py worker` running there? (or use --inline on that host)")
                 warned = True
             if waited > timeout:
                 self.fail(f"job {job.pk} did not finish within {timeout:g} s (status {job.status})")
@@ -319,6 +329,8 @@ class Command(BaseCommand):
             runner.join(timeout=5)
         if job.status == JobStatus.FAILED:
             self.fail(f"{job.kind} failed: {job.error or 'see the job log'}")
+        if job.status == JobStatus.SUPERSEDED:
+            self.fail(f"{job.kind} did not run: {job.error}")
         return job
 
 

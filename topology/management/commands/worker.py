@@ -1,7 +1,9 @@
 """`python manage.py worker`: the privileged Celery worker of this host (builds labs in its kernel).
 
-It consumes `host.<WORKER_HOST>` (labs deployed here) and `default`. Before taking jobs it fails the
-jobs a previous run left `running` (crash recovery): the next apply converges the kernel.
+It consumes `host.<WORKER_HOST>.write` (applies and destroys of labs deployed here),
+`host.<WORKER_HOST>.read` (pings and reads) and `default`: the Celery app's default queues, so plain
+`celery -A netdesigner worker` does the same. Crash recovery runs in the worker's start-up signal
+(topology/tasks.py), under either command.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from topology.jobs import queue_name, recover_interrupted
+from topology.jobs import worker_queues
 
 
 class Command(BaseCommand):
     help = "Run the privileged worker of this host (needs root: it builds network namespaces)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--concurrency", type=int, default=4,
-                            help="jobs run at once (a long apply must not hold up pings of other labs)")
+        parser.add_argument("--concurrency", type=int, default=settings.CELERY_WORKER_CONCURRENCY,
+                            help="jobs run at once; reads use all but one, so a write always finds one free")
         parser.add_argument("--loglevel", default="info")
         parser.add_argument("--pool", default="prefork", choices=["prefork", "threads", "solo"],
                             help="prefork (default) isolates jobs in their own processes")
@@ -33,9 +35,6 @@ class Command(BaseCommand):
                 "(network namespaces, veth, bridges, iptables). Run it with sudo, or `sudo make run`."
             )
         host = settings.WORKER_HOST
-        failed = recover_interrupted(host)
-        if failed:
-            self.stderr.write(f"failed {failed} job(s) left running by a previous stop of this worker")
         from netdesigner.celery import app
 
         # Root is this worker's point (it builds namespaces), and it accepts JSON only, never pickle,
@@ -44,7 +43,7 @@ class Command(BaseCommand):
 
         app.worker_main([
             "worker",
-            "--queues", f"{queue_name(host)},default",
+            "--queues", ",".join(worker_queues(host)),
             "--hostname", f"netdesigner@{host}",
             "--concurrency", str(options["concurrency"]),
             "--loglevel", options["loglevel"],

@@ -1,0 +1,1 @@
+"""The job kinds, one class each (registered in topology/jobs/registry.py)."""
