@@ -11,6 +11,7 @@ import pytest
 
 from topology.engine import api
 from topology.engine.importers import import_shell
+from topology.engine.model import Topology
 
 pytestmark = pytest.mark.root
 FIXTURE = Path(__file__).parent / "fixtures" / "tutorial-slips.sh"
@@ -25,7 +26,7 @@ def tag() -> Iterator[str]:
         api.destroy(t)
 
 
-def received(topology: object, tag: str, source: str, target: str) -> int:
+def received(topology: Topology, tag: str, source: str, target: str) -> int:
     *_replies, result = api.ping(topology, tag, source, target, count=2, interval=0.1)
     assert isinstance(result, api.PingResult)
     return result.received
