@@ -379,7 +379,8 @@ def test_cleanup_destroys_only_tags_without_a_deployment(lab: Lab, kernel: FakeK
     mine = Deployment.objects.get(lab=lab).tag
     kernel.tags |= {"orphn1", "orphn2"}
     job = run(None, "cleanup", kernel, sink)
-    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {"removed": ["orphn1", "orphn2"]})
+    assert (job.status, job.result) == (JobStatus.SUCCEEDED, {
+        "removed": ["orphn1", "orphn2"], "namespaces": ["nd-orphn1-host", "nd-orphn2-host"]})
     assert [c["tag"] for c in kernel.named("destroy")] == ["orphn1", "orphn2"]
     assert mine in kernel.tags
 

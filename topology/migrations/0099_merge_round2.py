@@ -1,0 +1,11 @@
+"""Joins the second round's migrations, made side by side on separate branches."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("topology", "0003_engine_install"),
+        ("topology", "0003_jobs_generation"),
+    ]
+    operations: list[migrations.operations.base.Operation] = []
