@@ -1,0 +1,229 @@
+"""Why can (or can't) SOURCE reach TARGET? The design's answer, hop by hop, without touching a kernel.
+
+The verdict is what the source itself would observe: `unreachable` when the request fails at the
+source, or fails further on and the router's ICMP error gets back (ping then prints "Destination Net
+Unreachable"); `no-reply` when the request is dropped silently (forwarding off) or arrives and the reply
+is lost; `reachable` when the reply arrives from the address the source asked. Fixes are whole
+corrected documents, each re-checked here before it is offered (see predict_fix.py). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Topology
+from .predict_net import IP, LabNet
+from .predict_walk import REPLY, REQUEST, Conntrack, Hop, Leg, Packet, Walker
+
+REACHABLE, UNREACHABLE, NO_REPLY = "reachable", "unreachable", "no-reply"
+VERDICTS = (REACHABLE, UNREACHABLE, NO_REPLY)
+PROTOCOLS = ("icmp", "tcp", "udp")
+
+__all__ = ["Fix", "Hop", "Prediction", "predict", "trace", "Trace", "VERDICTS", "PROTOCOLS"]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change inside the lab that makes the pair reachable, as words and as the whole new document."""
+
+    node: str
+    summary: str
+    document: dict[str, Any] = field(hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "summary": self.summary, "document": self.document}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    verdict: str
+    reason: str
+    hops: list[Hop]
+    fixes: list[Fix]
+    failed_hop: int | None = None  # index in hops of the failing hop
+    final_node: str | None = None  # where the request is delivered (after any port forward)
+    final_address: str | None = None
+    final_port: int | None = None
+    target_address: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        final = None
+        if self.final_node is not None:
+            final = {"node": self.final_node, "address": self.final_address, "port": self.final_port}
+        return {"verdict": self.verdict, "reason": self.reason, "hops": [h.to_dict() for h in self.hops],
+                "fix": [f.to_dict() for f in self.fixes], "failed_hop": self.failed_hop, "final": final,
+                "target_address": self.target_address}
+
+
+@dataclass
+class Trace:
+    """The walk of one request and its reply (or its ICMP error) before words are put on it."""
+
+    verdict: str
+    hops: list[Hop]
+    source: str
+    src_ns: str
+    target: IP
+    request: Leg
+    reply: Leg | None = None
+    failed: Leg | None = None  # the leg that failed: the request, or the reply
+    failure: str | None = None  # the failed leg's failure, or "bypass" (reply from the wrong address)
+    icmp_back: bool = False
+    conntrack: list[Conntrack] = field(default_factory=list)
+    origin_src: IP | None = None
+
+
+def resolve(net: LabNet, target: str) -> IP:
+    """A node name means its first address (as ping does); anything else must be an address."""
+    addresses = net.addresses()
+    if target in addresses:
+        if not addresses[target]:
+            raise ValueError(f"node {target!r} has no address to reach")
+        return ipaddress.ip_address(addresses[target][0])
+    try:
+        return ipaddress.ip_address(target)
+    except ValueError:
+        raise ValueError(f"{target!r} is neither a node of the lab nor an IP address") from None
+
+
+def check_request(topology: Topology, source: str, protocol: str, port: int | None) -> None:
+    if not topology.has_node(source):
+        raise ValueError(f"{source!r} is not a node of this lab")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    if protocol != "icmp" and (port is None or not 1 <= port <= 65535):
+        raise ValueError(f"{protocol} needs a port from 1 to 65535")
+
+
+def trace(net: LabNet, source: str, target: str, protocol: str = "icmp", port: int | None = None) -> Trace:
+    src_ns = net.node_ns(source)
+    dst = resolve(net, target)
+    conntrack: list[Conntrack] = []
+    walker = Walker(net, conntrack)
+    pkt = Packet(None, dst, protocol, dport=port if protocol != "icmp" else None)
+    req = walker.walk(src_ns, pkt, REQUEST)
+    t = Trace(verdict=NO_REPLY, hops=list(req.hops), source=source, src_ns=src_ns, target=dst, request=req,
+              conntrack=conntrack, origin_src=req.sent_from)
+    if not req.delivered:
+        t.failed, t.failure = req, req.failure
+        if req.came_from is None:
+            t.verdict = UNREACHABLE
+        elif req.icmp and req.packet is not None and req.packet.src is not None:
+            t.icmp_back = _icmp_gets_back(net, conntrack, req, src_ns, req.sent_from)
+            t.verdict = UNREACHABLE if t.icmp_back else NO_REPLY
+        return t
+    final = req.packet
+    assert final is not None and final.src is not None
+    rpkt = Packet(final.dst, final.src, protocol, sport=final.dport, dport=final.sport)
+    rep = walker.walk(req.node, rpkt, REPLY)
+    t.reply = rep
+    t.hops.extend(rep.hops)
+    if not rep.delivered:
+        t.failed, t.failure = rep, rep.failure
+        return t
+    back = rep.packet
+    assert back is not None
+    wanted_port = port if protocol != "icmp" else None
+    if rep.node == src_ns and back.dst == req.sent_from and back.src == dst and back.sport == wanted_port:
+        t.verdict = REACHABLE
+    else:
+        t.failed, t.failure = rep, "bypass"
+    return t
+
+
+def _icmp_gets_back(net: LabNet, conntrack: list[Conntrack], req: Leg, src_ns: str, origin: IP | None) -> bool:
+    """A router that cannot forward sends an ICMP error to the packet's source; conntrack on the way
+    undoes a masquerade for it as for a reply. Does it reach the source?"""
+    assert req.packet is not None and req.packet.src is not None
+    netns = net.ns[req.node]
+    back = netns.lookup(req.packet.src)
+    src = netns.source_for(back.dev if back else None, (back.via if back and back.via else req.packet.src))
+    if src is None:
+        return False
+    leg = Walker(net, conntrack).walk(req.node, Packet(src, req.packet.src, "icmp"), REPLY)
+    return leg.delivered and leg.node == src_ns and leg.packet is not None and leg.packet.dst == origin
+
+
+def predict(topology: Topology, source: str, target: str, protocol: str = "icmp", port: int | None = None,
+            *, with_fixes: bool = True) -> Prediction:
+    """The design's verdict for SOURCE -> TARGET; ValueError for a request that makes no sense."""
+    check_request(topology, source, protocol, port)
+    net = LabNet(topology)
+    t = trace(net, source, target, protocol, port)
+    fixes: list[Fix] = []
+    hints: list[str] = []
+    if with_fixes and t.verdict != REACHABLE:
+        from .predict_fix import find_fixes
+
+        for fix, hint in find_fixes(topology, source, target, protocol, port, t):
+            fixes.append(fix)
+            hints.append(hint)
+    failed_hop = None
+    if t.failed is not None:
+        failed_hop = len(t.request.hops) - 1 if t.failed is t.request else len(t.hops) - 1
+    final = t.request.packet if t.request.delivered else None
+    return Prediction(
+        verdict=t.verdict, reason=reason(net, t, hints), hops=t.hops, fixes=fixes, failed_hop=failed_hop,
+        final_node=t.request.node if final else None, final_address=str(final.dst) if final else None,
+        final_port=final.dport if final else None, target_address=str(t.target))
+
+
+def reason(net: LabNet, t: Trace, hints: list[str]) -> str:
+    """The failing hop in words a learner understands, with what would fix it."""
+    src, dst = t.source, t.target
+    fix_text = ", or ".join(hints)
+    if t.verdict == REACHABLE:
+        via = [h.detail for h in t.request.hops if h.action in ("dnat", "snat")]
+        extra = f" ({'; '.join(via)})" if via else ""
+        return f"{src} reaches {dst} and the reply comes back{extra}"
+    leg = t.failed
+    assert leg is not None and leg.packet is not None
+    node, pkt = leg.node, leg.packet
+    netns = net.ns[node]
+    if t.failure == "bypass":
+        text = (f"the reply reaches {leg.node} from {pkt.src_text()}, not from the {dst} that {src} asked: "
+                f"it did not come back through the node that translated the request")
+        return f"{text}: {fix_text}" if fix_text else text
+    if leg is t.request:
+        where = net.network_of(pkt.dst)
+        routes = netns.describe_routes(pkt.dst.version)
+        if t.failure == "noroute":
+            only = f"its only routes are {routes}" if routes != "none" else "it has no routes at all"
+            text = f"{node} has no route to {where}: {only}"
+            if leg.came_from is not None:
+                text = f"the request from {src} reaches {node}, which has no route to {where}: {only}"
+                text += "; it tells " + src + " so" if t.icmp_back else "; its error cannot get back to " + src
+        elif t.failure == "forwarding":
+            text = (f"the request from {src} reaches {node} on {leg.in_iface}, but {node} does not forward "
+                    f"packets (forwarding is off), so it drops it without a word")
+        elif t.failure == "neighbour":
+            hop = leg.route.via if leg.route and leg.route.via else pkt.dst
+            text = (f"nobody on {node}'s {leg.route.dev if leg.route else '?'} answers ARP for {hop}"
+                    f" (by {node}'s route {leg.route.text if leg.route else '?'})")
+        elif t.failure == "noaddr":
+            text = f"{node} has no address to send from"
+        elif t.failure == "loop":
+            text = f"the request loops between routers until its TTL runs out (at {node})"
+        else:
+            text = f"the request is dropped at {node}"
+        return f"{text}. To fix: {fix_text}" if fix_text else text
+    answering = t.request.node
+    reply_from = t.request.packet.dst if t.request.packet else dst
+    if t.failure == "noroute":
+        head = f"{reply_from} sends the reply to {pkt.dst}, for which {node} has no route"
+        if node != answering:
+            head = f"the reply from {reply_from} to {pkt.dst} reaches {node}, which has no route to it"
+    elif t.failure == "forwarding":
+        head = (f"the reply from {reply_from} reaches {node}, which does not forward packets (forwarding is "
+                f"off)")
+    elif t.failure == "neighbour":
+        head = (f"the reply from {reply_from} to {pkt.dst} is lost at {node}: nobody on its "
+                f"{leg.route.dev if leg.route else '?'} answers ARP for "
+                f"{leg.route.via if leg.route and leg.route.via else pkt.dst}")
+    elif t.failure == "loop":
+        head = f"the reply from {reply_from} loops between routers until its TTL runs out (at {node})"
+    else:
+        head = f"the reply from {reply_from} is dropped at {node}"
+    return f"{head}: {fix_text}" if fix_text else head
