@@ -38,6 +38,9 @@ class Kernel(Protocol):
 
     def deployed_tags(self) -> set[str]: ...
 
+    def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
+                port: int | None = None) -> dict[str, Any]: ...
+
 
 class LabKernel:
     """The real kernel, through `topology.engine.api`."""
@@ -67,3 +70,10 @@ class LabKernel:
 
     def deployed_tags(self) -> set[str]:
         return api.deployed_tags()
+
+    def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
+                port: int | None = None) -> dict[str, Any]:
+        """Predicted path, and with a tag the kernel's measurement of it (topology.engine.explain)."""
+        from .explain import explain
+
+        return explain(topology, tag, source, target, protocol, port)

@@ -19,6 +19,18 @@ MAX_TTL = 64
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """The route decision a hop stands for, as `ip route get DST [from SRC iif IIF]` would be asked in
+    that node, and the answer the design expects: "local", "via GW dev DEV", "dev DEV", "no route" or
+    "not forwarding". The kernel is asked the same question to find where design and kernel part."""
+
+    dst: str
+    src: str | None
+    iif: str | None
+    expect: str
+
+
+@dataclass(frozen=True)
 class Hop:
     """One step of the path; `direction` says whether it belongs to the request or the reply."""
 
@@ -28,10 +40,22 @@ class Hop:
     action: str  # originate, route, switch, dnat, snat, deliver, drop, reply
     detail: str
     direction: str = REQUEST
+    lookup: Lookup | None = None
+    rule: str | None = None  # the NAT rule that matched: "nat[0]", "port_forwards[1]"
 
     def to_dict(self) -> dict[str, object]:
-        return {"node": self.node, "in_interface": self.in_interface, "out_interface": self.out_interface,
-                "action": self.action, "detail": self.detail, "direction": self.direction}
+        d: dict[str, object] = {"node": self.node, "in_interface": self.in_interface,
+                                "out_interface": self.out_interface, "action": self.action,
+                                "detail": self.detail, "direction": self.direction}
+        if self.lookup is not None:
+            d["route"] = self.lookup.expect
+        if self.rule is not None:
+            d["rule"] = self.rule
+        return d
+
+
+def route_expect(route: RouteEntry) -> str:
+    return f"via {route.via} dev {route.dev}" if route.via else f"dev {route.dev}"
 
 
 @dataclass
@@ -99,24 +123,28 @@ class Walker:
                     action = "originate" if direction == REQUEST else "reply"
                     leg.hops.append(Hop(node, None, "lo", action, f"{node} sends to its own address "
                                         f"{pkt.dst_text()}", direction))
+                look = Lookup(str(pkt.dst), None if origin else _s(pkt.src), None if origin else in_iface, "local")
                 leg.hops.append(Hop(node, in_iface or "lo", None, "deliver",
-                                    f"{pkt.dst_text()} is an address of {node}: delivered", direction))
+                                    f"{pkt.dst_text()} is an address of {node}: delivered", direction, look))
                 leg.path.append((node, in_iface, None, came_from))
                 leg.delivered = True
                 return leg
+            ask = (str(pkt.dst), None if origin else _s(pkt.src), None if origin else in_iface)
             if not origin and not netns.forwarding:
                 return self._drop(leg, node, in_iface, "forwarding", None, False, direction,
-                                  f"{node} does not forward (forwarding is off): dropped")
+                                  f"{node} does not forward (forwarding is off): dropped",
+                                  Lookup(*ask, "not forwarding"))
             route = netns.lookup(pkt.dst)
             if route is None:
                 return self._drop(leg, node, in_iface, "noroute", None, not origin, direction,
                                   f"{node} has no route to {pkt.dst} (routes: "
-                                  f"{netns.describe_routes(pkt.dst.version)}): dropped")
+                                  f"{netns.describe_routes(pkt.dst.version)}): dropped", Lookup(*ask, "no route"))
+            look = Lookup(*ask, route_expect(route))
             if not origin:
                 ttl -= 1
                 if ttl <= 0:
                     return self._drop(leg, node, in_iface, "loop", route, True, direction,
-                                      "the TTL runs out: the packet loops between routers")
+                                      "the TTL runs out: the packet loops between routers", look)
             nexthop = route.via or pkt.dst
             if origin:
                 if pkt.src is None:
@@ -127,12 +155,14 @@ class Walker:
                 leg.sent_from = pkt.src
                 action = "originate" if direction == REQUEST else "reply"
                 verb = "sends" if direction == REQUEST else "replies"
+                if direction == REPLY:
+                    look = Lookup(look.dst, _s(pkt.src), None, look.expect)
                 leg.hops.append(Hop(node, None, route.dev, action,
                                     f"{node} {verb} {pkt.src_text()} -> {pkt.dst_text()} by its route "
-                                    f"{route.text}", direction))
+                                    f"{route.text}", direction, look))
             else:
                 leg.hops.append(Hop(node, in_iface, route.dev, "route",
-                                    f"{node} forwards to {pkt.dst} by its route {route.text}", direction))
+                                    f"{node} forwards to {pkt.dst} by its route {route.text}", direction, look))
             leg.path.append((node, in_iface, route.dev, came_from))
             if not self._postrouting(leg, node, route, nexthop, pkt, direction):
                 return self._drop(leg, node, in_iface, "noaddr", route, False, direction,
@@ -149,8 +179,8 @@ class Walker:
             node, in_iface, came_from, origin = peer.ns, peer.iface, me, False
 
     def _drop(self, leg: Leg, node: str, in_iface: str | None, failure: str, route: RouteEntry | None,
-              icmp: bool, direction: str, detail: str) -> Leg:
-        leg.hops.append(Hop(node, in_iface, route.dev if route else None, "drop", detail, direction))
+              icmp: bool, direction: str, detail: str, look: Lookup | None = None) -> Leg:
+        leg.hops.append(Hop(node, in_iface, route.dev if route else None, "drop", detail, direction, look))
         leg.failure, leg.route, leg.icmp = failure, route, icmp
         return leg
 
@@ -159,7 +189,7 @@ class Walker:
         if direction == REQUEST:
             if pkt.protocol not in ("tcp", "udp"):
                 return
-            for pf in netns.port_forwards:
+            for i, pf in enumerate(netns.port_forwards):
                 if pf.protocol == pkt.protocol and pf.port == pkt.dport and pf.in_interface in (None, in_iface):
                     to = ipaddress.ip_address(pf.to)
                     before = (pkt.dst, pkt.dport)
@@ -167,7 +197,7 @@ class Walker:
                     self.conntrack.append(Conntrack(node, "dnat", before, (to, pf.to_port)))
                     leg.hops.append(Hop(node, in_iface, None, "dnat",
                                         f"port forward on {node}: {before[0]}:{before[1]} becomes "
-                                        f"{pkt.dst_text()}", direction))
+                                        f"{pkt.dst_text()}", direction, rule=f"port_forwards[{i}]"))
                     return
             return
         for ct in self.conntrack:
@@ -191,7 +221,7 @@ class Walker:
                     return True
             return True
         assert pkt.src is not None
-        for nat in netns.nat:
+        for i, nat in enumerate(netns.nat):
             if nat.out_interface not in (None, route.dev):
                 continue
             if nat.source is not None:
@@ -205,6 +235,11 @@ class Walker:
             pkt.src = new
             self.conntrack.append(Conntrack(node, "snat", before, (new, pkt.sport)))
             leg.hops.append(Hop(node, None, route.dev, "snat",
-                                f"{node} masquerades {before[0]} as {new} going out of {route.dev}", direction))
+                                f"{node} masquerades {before[0]} as {new} going out of {route.dev}", direction,
+                                rule=f"nat[{i}]"))
             return True
         return True
+
+
+def _s(ip: IP | None) -> str | None:
+    return str(ip) if ip is not None else None
