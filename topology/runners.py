@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from . import events, locks, watch
+from . import events, explain_jobs, locks, watch
 from .choices import DeploymentState, JobStatus
 from .engine import api as engine
 from .jobs import WRITES, Requeue, finished_event
@@ -298,4 +298,6 @@ RUNNERS: dict[str, Callable[[Context], Any]] = {
     "drift": run_drift,
     "plan": run_plan,
     "cleanup": run_cleanup,
+    "explain": explain_jobs.run_explain,
+    "test": explain_jobs.run_test,
 }

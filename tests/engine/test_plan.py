@@ -141,7 +141,8 @@ def test_op_render_quotes() -> None:
         "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"
 
 
-PURE = ["model", "fields", "reader", "validate", "state", "plan", "drift", "export"]
+PURE = ["model", "fields", "reader", "validate", "state", "plan", "drift", "export", "checks", "predict",
+        "predict_net", "predict_walk", "predict_fix"]
 
 
 @pytest.mark.parametrize("module", PURE)

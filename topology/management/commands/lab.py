@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from topology import jobs
+from topology import explain_cli, jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
 from topology.engine import api as engine
@@ -78,6 +78,7 @@ class Command(BaseCommand):
         p.add_argument("lab")
         p.add_argument("--format", choices=["json", "sh"], default="json")
         sub.add_parser("token", help="create (or show) a user's API token").add_argument("user")
+        explain_cli.add_commands(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -262,6 +263,12 @@ class Command(BaseCommand):
         loss = 100 - (100 * received // sent) if sent else 100
         self.stdout.write(f"{sent} packets transmitted, {received} received, {loss}% packet loss"
                           + (f" ({result['error']})" if result.get("error") else ""))
+
+    def do_explain(self, options: dict[str, Any]) -> None:
+        explain_cli.do_explain(self, options)
+
+    def do_test(self, options: dict[str, Any]) -> None:
+        explain_cli.do_test(self, options)
 
     def follow(self, job: Job, *, inline: bool, timeout: float, quiet: bool) -> Job:
         """Print the job's log as it grows until it finishes; exit 1 with its error when it failed."""
