@@ -269,7 +269,7 @@ def compare_rules(topology: Topology, tag: str, prediction: Prediction, before: 
         matched = after.get(comment, 0) > before.get(comment, 0)
         hop = predicted.get((node, label))
         rows.append({"node": node, "rule": label, "hop": hop, "predicted": hop is not None, "matched": matched,
-                     "agree": matched == (hop is not None)})
+                     "present": comment in after, "agree": matched == (hop is not None)})
     return rows
 
 
@@ -301,8 +301,10 @@ def measure(topology: Topology, tag: str, source: str, prediction: Prediction, p
         rule = next((r for r in m.rules if not r["agree"]), None)
         if rule is not None:
             m.parted_at = rule["hop"]
-            m.parted = (f"at {rule['node']}: its {rule['rule']} rule " +
-                        ("was expected to match and did not" if rule["predicted"] else "matched unexpectedly"))
+            what = ("was expected to match and did not" if rule["predicted"] else "matched unexpectedly")
+            if not rule["present"]:
+                what += " (it is missing from the kernel's ND- chains)"
+            m.parted = f"at {rule['node']}: its {rule['rule']} rule {what}"
     return m
 
 
