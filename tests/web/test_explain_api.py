@@ -114,8 +114,9 @@ def test_test_job_runs_every_check_and_publishes_each(world: World, settings: An
     jobs.execute(response.json()["job"])
     job = Job.objects.get(pk=response.json()["job"])
     assert job.status == JobStatus.SUCCEEDED, job.error
-    assert (job.result["passed"], job.result["failed"]) == (1, 1)
-    rows = job.result["checks"]
+    result: dict[str, Any] = job.result or {}
+    assert (result["passed"], result["failed"]) == (1, 1)
+    rows = result["checks"]
     assert [set(r) for r in rows] == [{"check", "passed", "measured", "explain"}] * 2
     assert rows[0]["check"] == {"name": "the port forward reaches blue:80", "from": "lan", "to": "192.168.1.2",
                                 "protocol": "tcp", "port": 8080, "expect": "reachable"}
