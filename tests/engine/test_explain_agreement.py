@@ -149,3 +149,37 @@ def test_predicted_and_measured_agree_for_every_pair() -> None:
             api.destroy(tag)
     print(f"fixes applied on the kernel: {fixed}/{len(fixes)} made their pair reachable")
     assert fixed == len(fixes) >= 8
+
+
+def _rp_filter(tag: str, topology: Any, mode: int) -> None:
+    """Inside the lab's own namespaces only: the reverse path filter of every interface (`all`)."""
+    import subprocess
+
+    for n in topology.nodes:
+        if n.kind != "bridge":
+            subprocess.run(["ip", "netns", "exec", f"nd-{tag}-{n.name}", "sysctl", "-q", "-w",
+                            f"net.ipv4.conf.all.rp_filter={mode}"], check=True)
+
+
+@pytest.mark.parametrize(("mode", "verdict"), [(0, "reachable"), (2, "reachable"), (1, "no-reply")])
+def test_the_reverse_path_filter_of_the_machine_is_measured_and_predicted(mode: int, verdict: str) -> None:
+    """An asymmetric path (h2 answers h1 over a direct cable, not back through r1): only a strict
+    reverse path filter refuses it. The explanation reads the mode in the lab and predicts with it."""
+    from topology.engine.explain import explain
+
+    doc = example("router")
+    doc["links"].append({"a": {"node": "h1", "interface": "eth1", "addresses": ["10.0.3.10/24"]},
+                         "b": {"node": "h2", "interface": "eth1", "addresses": ["10.0.3.20/24"]}})
+    doc["nodes"][2]["routes"].append({"to": "10.0.1.0/24", "via": "10.0.3.10"})
+    topology = api.parse(doc)
+    tag = fresh_tag()
+    try:
+        api.apply(topology, tag)
+        _rp_filter(tag, topology, mode)
+        result = explain(topology, tag, "h1", "10.0.2.10", deadline=DEADLINE)
+        assert result["measured"]["rp_filter"] == mode
+        assert (result["predicted"]["verdict"], result["measured"]["verdict"]) == (verdict, verdict)
+        if mode == 1:
+            assert "reverse path filter" in result["predicted"]["reason"]
+    finally:
+        api.destroy(tag)

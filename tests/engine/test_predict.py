@@ -200,3 +200,23 @@ def test_every_pair_of_every_example(name: str) -> None:
 def test_the_examples_keep_validating_unchanged() -> None:
     for name in EXAMPLE_NAMES:
         assert api.validate(example(name)) == []
+
+
+def test_loose_reverse_path_filter_drops_where_there_is_no_way_back() -> None:
+    p = predict(api.parse(example("seed-4-outside-no-nat")), "blue", "192.168.1.3", rp_filter=2)
+    assert p.verdict == "no-reply"
+    assert p.hops[p.failed_hop or 0].node == "lan" and p.hops[p.failed_hop or 0].direction == "request"
+    assert "reverse path filter" in p.reason
+    summaries = [f.summary for f in p.fixes]
+    assert "masquerade 192.168.15.0/24 going out of eth0 on host" in summaries
+    assert "add a route to 192.168.15.0/24 via 192.168.1.2 on lan" in summaries
+
+
+def test_strict_reverse_path_filter_refuses_an_asymmetric_path() -> None:
+    doc = copy.deepcopy(example("router"))
+    doc["links"].append({"a": {"node": "h1", "interface": "eth1", "addresses": ["10.0.3.10/24"]},
+                         "b": {"node": "h2", "interface": "eth1", "addresses": ["10.0.3.20/24"]}})
+    doc["nodes"][2]["routes"].append({"to": "10.0.1.0/24", "via": "10.0.3.10"})
+    topo = api.parse(doc)
+    assert [predict(topo, "h1", "10.0.2.10", rp_filter=mode).verdict for mode in (0, 2, 1)] == [
+        "reachable", "reachable", "no-reply"]

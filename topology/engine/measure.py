@@ -39,15 +39,30 @@ class Measured:
     rules: list[dict[str, Any]] = field(default_factory=list)
     parted_at: int | None = None
     parted: str | None = None
+    rp_filter: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "detail": self.detail, "hops": self.hops, "rules": self.rules,
-                "parted_at": self.parted_at, "parted": self.parted}
+                "parted_at": self.parted_at, "parted": self.parted, "rp_filter": self.rp_filter}
 
 
 def ns_of(topology: Topology, tag: str, node: str) -> str:
     n = topology.node(node)
     return f"nd-{tag}-{(topology.host_name or IMPLICIT_HOST) if n.kind == BRIDGE else node}"
+
+
+def rp_filter_mode(ns: str) -> int:
+    """The reverse path filter the lab's interfaces get (max of `all` and `default`, read inside the
+    namespace): new namespaces inherit it from the machine, so it differs from one machine to another."""
+    values = []
+    with nsutil.inside(ns):
+        for conf in ("all", "default"):
+            try:
+                with open(f"/proc/sys/net/ipv4/conf/{conf}/rp_filter") as f:
+                    values.append(int(f.read().strip() or 0))
+            except (OSError, ValueError):
+                values.append(0)
+    return max(values)
 
 
 # -- the probe -----------------------------------------------------------------------------------------

@@ -147,17 +147,18 @@ def _icmp_gets_back(net: LabNet, conntrack: list[Conntrack], req: Leg, src_ns: s
 
 
 def predict(topology: Topology, source: str, target: str, protocol: str = "icmp", port: int | None = None,
-            *, with_fixes: bool = True) -> Prediction:
-    """The design's verdict for SOURCE -> TARGET; ValueError for a request that makes no sense."""
+            *, with_fixes: bool = True, rp_filter: int = 0) -> Prediction:
+    """The design's verdict for SOURCE -> TARGET; ValueError for a request that makes no sense.
+    `rp_filter`: the namespaces' reverse path filter (0, as new namespaces have here; 1 strict, 2 loose)."""
     check_request(topology, source, protocol, port)
-    net = LabNet(topology)
+    net = LabNet(topology, rp_filter)
     t = trace(net, source, target, protocol, port)
     fixes: list[Fix] = []
     hints: list[str] = []
     if with_fixes and t.verdict != REACHABLE:
         from .predict_fix import find_fixes
 
-        for fix, hint in find_fixes(topology, source, target, protocol, port, t):
+        for fix, hint in find_fixes(topology, source, target, protocol, port, t, rp_filter):
             fixes.append(fix)
             hints.append(hint)
     failed_hop = None
@@ -204,6 +205,9 @@ def reason(net: LabNet, t: Trace, hints: list[str]) -> str:
                     f" (by {node}'s route {leg.route.text if leg.route else '?'})")
         elif t.failure == "noaddr":
             text = f"{node} has no address to send from"
+        elif t.failure == "rp_filter":
+            text = (f"the request from {src} reaches {node} on {leg.in_iface}, but {node} has no route back to "
+                    f"{pkt.src} that way, so its reverse path filter drops it")
         elif t.failure == "loop":
             text = f"the request loops between routers until its TTL runs out (at {node})"
         else:
@@ -222,6 +226,9 @@ def reason(net: LabNet, t: Trace, hints: list[str]) -> str:
         head = (f"the reply from {reply_from} to {pkt.dst} is lost at {node}: nobody on its "
                 f"{leg.route.dev if leg.route else '?'} answers ARP for "
                 f"{leg.route.via if leg.route and leg.route.via else pkt.dst}")
+    elif t.failure == "rp_filter":
+        head = (f"the reply from {reply_from} reaches {node} on {leg.in_iface}, but {node} has no route back to "
+                f"{pkt.src} that way, so its reverse path filter drops it")
     elif t.failure == "loop":
         head = f"the reply from {reply_from} loops between routers until its TTL runs out (at {node})"
     else:

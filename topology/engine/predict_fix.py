@@ -10,7 +10,7 @@ so the search tries combinations of up to MAX_STEPS changes. Pure.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .model import EXTERNAL, HOST, NAMESPACE, Nat, Node, Route, Topology
@@ -97,6 +97,13 @@ def candidates(net: LabNet, t: Trace) -> list[Change]:
     if t.failure == "forwarding":
         out.append(Change(node, "forwarding", summary=f"turn on forwarding on {node}",
                           hint=f"turn on forwarding on {node}"))
+    elif t.failure == "rp_filter" and pkt.src is not None:
+        to = str(net.network_of(pkt.src))
+        for _iface, gw in _gateways(net, node, pkt.src, leg.came_from.ns if leg.came_from else None)[:2]:
+            out.append(Change(node, "route", route=Route(to=to, via=gw),
+                              summary=f"add a route to {to} via {gw} on {node}", hint=f"give {node} a route back"))
+        if leg is t.request:
+            out[:0] = _masquerades(net, t, [p for p in t.request.path if p[0] != node])
     elif t.failure == "noroute":
         to = str(net.network_of(pkt.dst))
         back = leg is not t.request
@@ -105,14 +112,8 @@ def candidates(net: LabNet, t: Trace) -> list[Change]:
             hint = f"give {node} a route back" if back else f"give {node} a route to {to} via {gw}"
             out.append(Change(node, "route", route=Route(to=to, via=gw),
                               summary=f"add a route to {to} via {gw} on {node}", hint=hint))
-        if back and t.origin_src is not None:
-            src_net = str(net.network_of(t.origin_src))
-            for n, _in, out_if, _came in reversed(t.request.path[1:]):
-                if out_if is not None and _can_nat(net, n):
-                    nat = Nat(source=src_net, out_interface=out_if)
-                    out.insert(0, Change(n, "nat", nat=nat,
-                                         summary=f"masquerade {src_net} going out of {out_if} on {n}",
-                                         hint=f"masquerade {src_net} on {n}"))
+        if back:
+            out[:0] = _masquerades(net, t, t.request.path)
     elif t.failure == "neighbour" and leg.route is not None and not leg.route.connected:
         old = next((r for r in net.topology.node(node).routes if _same(r, leg.route.text)), None)
         for _iface, gw in _gateways(net, node, pkt.dst, None)[:2]:
@@ -133,6 +134,20 @@ def candidates(net: LabNet, t: Trace) -> list[Change]:
     return out[:MAX_CANDIDATES]
 
 
+def _masquerades(net: LabNet, t: Trace, path: Sequence[tuple[str, str | None, str | None, object]]) -> list[Change]:
+    """A masquerade of the source's subnet on each router the request crossed, the last one first."""
+    if t.origin_src is None:
+        return []
+    src_net = str(net.network_of(t.origin_src))
+    out = []
+    for n, _in, out_if, _came in reversed(path[1:]):
+        if out_if is not None and _can_nat(net, n):
+            out.append(Change(n, "nat", nat=Nat(source=src_net, out_interface=out_if),
+                              summary=f"masquerade {src_net} going out of {out_if} on {n}",
+                              hint=f"masquerade {src_net} on {n}"))
+    return out
+
+
 def _same(r: Route, text: str) -> bool:
     label = r.to
     return text in (f"{label} via {r.via}", f"{label} on {r.dev}")
@@ -146,7 +161,7 @@ def _request_came_from(t: Trace, node: str) -> str | None:
 
 
 def find_fixes(topology: Topology, source: str, target: str, protocol: str, port: int | None,
-               first: Trace) -> Iterator[tuple[Fix, str]]:
+               first: Trace, rp_filter: int = 0) -> Iterator[tuple[Fix, str]]:
     """Up to MAX_FIXES (fix, hint) pairs, fewest changes first; every one re-checked reachable and valid."""
     from .validate import read  # late: validate is heavier and only needed for offered fixes
 
@@ -156,7 +171,7 @@ def find_fixes(topology: Topology, source: str, target: str, protocol: str, port
     for _depth in range(MAX_STEPS):
         nxt: list[tuple[tuple[Change, ...], Topology, Trace]] = []
         for changes, topo, t in frontier:
-            net = LabNet(topo)
+            net = LabNet(topo, rp_filter)
             for ch in candidates(net, t):
                 if trials >= MAX_TRIALS or len(found) >= MAX_FIXES:
                     break
@@ -164,7 +179,7 @@ def find_fixes(topology: Topology, source: str, target: str, protocol: str, port
                 new_topo = apply_change(topo, ch)
                 combo = (*changes, ch)
                 try:
-                    new_t = trace(LabNet(new_topo), source, target, protocol, port)
+                    new_t = trace(LabNet(new_topo, rp_filter), source, target, protocol, port)
                 except ValueError:
                     continue
                 if new_t.verdict == REACHABLE:

@@ -93,8 +93,9 @@ class NetNs:
 class LabNet:
     """Namespaces and segments of one Topology."""
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, rp_filter: int = 0) -> None:
         self.topology = topology
+        self.rp_filter = rp_filter  # the namespaces' reverse path filter: 0 off, 1 strict, 2 loose
         self.host = topology.host_name or IMPLICIT_HOST
         self.ns: dict[str, NetNs] = {}
         self.segment_of: dict[tuple[str, str], int] = {}  # (ns, L3 iface) -> segment index

@@ -116,6 +116,10 @@ class Walker:
             leg.node, leg.packet, leg.in_iface, leg.came_from = node, pkt, in_iface, came_from
             if not origin:
                 self._prerouting(leg, node, in_iface, pkt, direction)
+                if not self._source_valid(node, in_iface, pkt):
+                    return self._drop(leg, node, in_iface, "rp_filter", None, False, direction,
+                                      f"{node} has no route back to {pkt.src} by {in_iface}, so its reverse path "
+                                      f"filter (rp_filter={self.net.rp_filter}) drops the packet")
             if netns.owns(pkt.dst) is not None:
                 if origin:
                     pkt.src = pkt.src or pkt.dst
@@ -177,6 +181,17 @@ class Walker:
                 leg.hops.append(Hop(bridge, i, o, "switch", f"bridge {bridge} switches the frame from {i} to {o}",
                                     direction))
             node, in_iface, came_from, origin = peer.ns, peer.iface, me, False
+
+    def _source_valid(self, node: str, in_iface: str | None, pkt: Packet) -> bool:
+        """rp_filter: strict (1) wants the route back to the source through the interface the packet came
+        in by, loose (2) any route back; 0 accepts everything."""
+        mode = self.net.rp_filter
+        if mode == 0 or pkt.src is None:
+            return True
+        back = self.net.ns[node].lookup(pkt.src)
+        if back is None:
+            return False
+        return mode != 1 or back.dev == in_iface
 
     def _drop(self, leg: Leg, node: str, in_iface: str | None, failure: str, route: RouteEntry | None,
               icmp: bool, direction: str, detail: str, look: Lookup | None = None) -> Leg:
