@@ -193,6 +193,9 @@ export class Explain {
       const li = h("li", { "data-testid": `check-${i}` }, badge,
         ` ${c.name ? `${c.name}: ` : ""}${c.from} → ${c.to}${c.port ? ` ${c.protocol} ${c.port}` : ""} expects ${c.expect}`);
       if (res && !res.passed) li.append(h("div", { class: "why", text: `measured ${res.measured}. ${res.explain?.measured?.parted ?? res.explain?.predicted.reason ?? ""}` }));
+      for (const e of this.editor.errors.filter((x) => x.path === `checks[${i}]` || x.path.startsWith(`checks[${i}].`))) {
+        li.append(h("div", { class: "why", role: "alert", text: `${e.path}: ${e.message}` }));
+      }
       if (edit) {
         const del = h("button", { type: "button", "aria-label": `Remove check ${i + 1}`, text: "Remove" });
         del.addEventListener("click", () => this.setChecks(checks.filter((_c, j) => j !== i)));

@@ -91,6 +91,19 @@ def test_explain_stage4_apply_the_masquerade_fix(stack: Any, user_page: Any, mak
         assert "measured reachable" in page.locator("[data-testid=check-0] .why").text_content()
         badges = page.evaluate("() => window.netdesigner.cy.$('node.check-fail').map((n) => n.data('name'))")
         assert badges == ["blue"]
+
+        # Checks are edited in the side panel and saved with the drawing.
+        page.get_by_label("Check source").fill("red")
+        page.get_by_label("Check target").fill("192.168.15.5")
+        page.get_by_role("button", name="Add check").click()
+        page.locator("[data-testid=check-2]").wait_for()
+        page.get_by_role("button", name="Remove check 1").click()
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent === 'version 3'")
+        lab.refresh_from_db()
+        assert lab.versions.get(number=3).document["checks"] == [
+            {"from": "blue", "to": "192.168.15.5", "expect": "reachable"},
+            {"from": "red", "to": "192.168.15.5", "expect": "reachable"}]
         assert ui.errors == []
     finally:
         destroy_lab(lab)
