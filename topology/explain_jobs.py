@@ -103,4 +103,5 @@ def run_test(ctx: Any) -> dict[str, Any]:
         ctx.progress(i + 1, len(checks), f"{'pass' if passed else 'FAIL'}: {label} expects {check.expect}, "
                                           f"measured {row['measured']}")
     passed_n = sum(1 for r in rows if r["passed"])
-    return {"passed": passed_n, "failed": len(rows) - passed_n, "checks": rows, "version": deployment.version.number}
+    ctx.say(f"{passed_n} passed, {len(rows) - passed_n} failed (version {deployment.version.number})")
+    return {"passed": passed_n, "failed": len(rows) - passed_n, "checks": rows}

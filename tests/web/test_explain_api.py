@@ -115,6 +115,7 @@ def test_test_job_runs_every_check_and_publishes_each(world: World, settings: An
     job = Job.objects.get(pk=response.json()["job"])
     assert job.status == JobStatus.SUCCEEDED, job.error
     result: dict[str, Any] = job.result or {}
+    assert set(result) == {"passed", "failed", "checks"}  # exactly the `lab test --json` shape
     assert (result["passed"], result["failed"]) == (1, 1)
     rows = result["checks"]
     assert [set(r) for r in rows] == [{"check", "passed", "measured", "explain"}] * 2
