@@ -10,11 +10,12 @@ import { h } from "./dom";
 import type { Editor } from "./editor";
 import "./explain.css";
 import { Model } from "./model";
-import type { Job, Role, TopologyDoc } from "./types";
+import type { Job, Nat, NodeSpec, Role, Route, TopologyDoc } from "./types";
 import { canEdit, canOperate } from "./types";
 
 interface Hop { node: string; in_interface: string | null; out_interface: string | null; action: string; detail: string; direction?: string }
-interface FixRow { node: string; summary: string; document: TopologyDoc }
+interface FixChange { node: string; kind: string; route?: Route; replaces?: Route; nat?: Nat }
+interface FixRow { node: string; summary: string; document: TopologyDoc; changes?: FixChange[] }
 interface Predicted { verdict: string; reason: string; hops: Hop[]; fix: FixRow[]; failed_hop: number | null }
 interface Measured { verdict: string; detail: string; parted?: string | null }
 export interface ExplainResult { source: string; target: string; predicted: Predicted; measured: Measured | null; agree: boolean | null }
@@ -51,6 +52,18 @@ async function post<T>(path: string, body: unknown): Promise<T> {
   const data = (await res.json().catch(() => ({}))) as { detail?: string; errors?: { path: string; message: string }[] };
   if (!res.ok) throw new Error(data.errors?.map((e) => `${e.path}: ${e.message}`).join("; ") || data.detail || `HTTP ${res.status}`);
   return data as T;
+}
+
+const sameRoute = (a: Route, b: Route) => a.to === b.to && (a.via ?? "") === (b.via ?? "") && (a.dev ?? "") === (b.dev ?? "");
+
+function applyChange(spec: NodeSpec, c: FixChange): void {
+  if (c.kind === "forwarding") spec.forwarding = true;
+  else if (c.kind === "nat" && c.nat) spec.nat = [...(spec.nat ?? []), { ...c.nat }];
+  else if (c.kind === "route" && c.route) spec.routes = [...(spec.routes ?? []), { ...c.route }];
+  else if (c.kind === "reroute" && c.route && c.replaces) {
+    const old = c.replaces;
+    spec.routes = (spec.routes ?? []).map((r) => (sameRoute(r, old) ? { ...(c.route as Route) } : r));
+  }
 }
 
 export class Explain {
@@ -143,10 +156,18 @@ export class Explain {
     );
   }
 
-  /** One click: the drawing becomes the fix's document (an ordinary edit: undo, save, apply as usual). */
+  /** One click, an ordinary edit (undo, save, apply as usual): the fix's changes go onto the current
+   * drawing, so edits made since the explained version stay; when a change names a node the drawing
+   * does not have (the undrawn host), the drawing becomes the fix's whole document instead. */
   private applyFix(f: FixRow): void {
+    const changes = f.changes ?? [];
+    const specs = changes.map((c) => this.editor.model.nodeByName(c.node)?.spec);
     this.editor.beginEdit();
-    this.editor.model = Model.fromDoc(structuredClone(f.document));
+    if (changes.length && specs.every((s) => s)) {
+      changes.forEach((c, i) => applyChange(specs[i] as NodeSpec, c));
+    } else {
+      this.editor.model = Model.fromDoc(structuredClone(f.document));
+    }
     this.editor.edited(true);
     this.editor.say(`Fix applied to the drawing: ${f.summary}. Save, then apply.`);
   }

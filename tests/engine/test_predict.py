@@ -155,7 +155,7 @@ def test_to_dict_is_the_spec_shape() -> None:
     d = run(example("seed-4-outside-no-nat"), "blue", "192.168.1.3").to_dict()
     assert {"verdict", "reason", "hops", "fix"} <= set(d)
     assert set(d["hops"][0]) >= {"node", "in_interface", "out_interface", "action", "detail"}
-    assert set(d["fix"][0]) == {"node", "summary", "document"}
+    assert set(d["fix"][0]) == {"node", "summary", "document", "changes"}
     assert {h["action"] for h in d["hops"]} <= {"originate", "route", "switch", "dnat", "snat", "deliver",
                                                  "drop", "reply"}
 
@@ -220,3 +220,31 @@ def test_strict_reverse_path_filter_refuses_an_asymmetric_path() -> None:
     topo = api.parse(doc)
     assert [predict(topo, "h1", "10.0.2.10", rp_filter=mode).verdict for mode in (0, 2, 1)] == [
         "reachable", "reachable", "no-reply"]
+
+
+def _with_changes(doc: dict[str, Any], changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the canvas does with a fix's changes (frontend/src/explain.ts applyChange)."""
+    doc = copy.deepcopy(doc)
+    for c in changes:
+        node = next(n for n in doc["nodes"] if n["name"] == c["node"])
+        if c["kind"] == "forwarding":
+            node["forwarding"] = True
+        elif c["kind"] in ("route", "nat"):
+            node.setdefault("routes" if c["kind"] == "route" else "nat", []).append(c[c["kind"]])
+        elif c["kind"] == "reroute":
+            node["routes"] = [c["route"] if r == c["replaces"] else r for r in node["routes"]]
+    return doc
+
+
+@pytest.mark.parametrize(("doc", "source", "target"), [
+    (example("seed-3-outside-no-route"), "blue", "192.168.1.3"),
+    (example("seed-4-outside-no-nat"), "blue", "192.168.1.3"),
+    (_router(forwarding=False), "h1", "h2"),
+])
+def test_a_fixs_changes_give_its_document(doc: dict[str, Any], source: str, target: str) -> None:
+    fixes = run(doc, source, target).fixes
+    assert fixes
+    for fix in fixes:
+        assert fix.changes and fix.changes[0]["node"] == fix.node
+        changed = api.parse(_with_changes(doc, fix.changes))
+        assert changed.to_document() == api.parse(fix.document).to_document()

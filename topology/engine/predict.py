@@ -31,9 +31,12 @@ class Fix:
     node: str
     summary: str
     document: dict[str, Any] = field(hash=False, compare=False)
+    changes: list[dict[str, Any]] = field(default_factory=list, hash=False, compare=False)
+    # each {"node", "kind": "route"|"nat"|"forwarding"|"reroute", "route"?, "nat"?, "replaces"?}: what an
+    # editor applies to its current drawing (the document is the explained version with them)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "summary": self.summary, "document": self.document}
+        return {"node": self.node, "summary": self.summary, "document": self.document, "changes": self.changes}
 
 
 @dataclass(frozen=True)

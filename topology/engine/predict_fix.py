@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .model import EXTERNAL, HOST, NAMESPACE, Nat, Node, Route, Topology
 from .predict import REACHABLE, Fix, Trace, trace
@@ -33,6 +34,21 @@ class Change:
     replaces: Route | None = None
     summary: str = ""
     hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"node": self.node, "kind": self.kind}
+        if self.route is not None:
+            d["route"] = _route_dict(self.route)
+        if self.replaces is not None:
+            d["replaces"] = _route_dict(self.replaces)
+        if self.nat is not None:
+            d["nat"] = {k: v for k, v in (("action", self.nat.action), ("source", self.nat.source),
+                                          ("out_interface", self.nat.out_interface)) if v}
+        return d
+
+
+def _route_dict(r: Route) -> dict[str, str]:
+    return {k: v for k, v in (("to", r.to), ("via", r.via), ("dev", r.dev)) if v}
 
 
 def apply_change(topology: Topology, ch: Change) -> Topology:
@@ -188,8 +204,8 @@ def find_fixes(topology: Topology, source: str, target: str, protocol: str, port
                     if not problems and not any(set(combo) == set(f) for f in found):
                         found.append(combo)
                         summary = "; ".join(c.summary for c in combo)
-                        yield Fix(node=combo[0].node, summary=summary, document=doc), " and ".join(
-                            c.hint for c in combo)
+                        yield Fix(node=combo[0].node, summary=summary, document=doc,
+                                  changes=[c.to_dict() for c in combo]), " and ".join(c.hint for c in combo)
                 elif _progressed(t, new_t):
                     nxt.append((combo, new_topo, new_t))
         frontier = nxt
