@@ -70,6 +70,15 @@ class FakeKernel:
     def userns_of(self, topology: Topology, tag: str, node: str) -> int:
         raise OSError("the fake kernel has no namespaces")
 
+    def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
+                port: int | None = None) -> dict[str, Any]:
+        from topology.engine.predict import predict
+
+        self.calls.append(("explain", {"tag": tag, "source": source, "target": target}))
+        predicted = predict(topology, source, target, protocol, port).to_dict()
+        return {"source": source, "target": target, "protocol": protocol, "port": port,
+                "predicted": predicted, "measured": None, "agree": None}
+
     @staticmethod
     def _ops(topology: Topology, tag: str) -> list[dict[str, Any]]:
         return [{"op": "netns.add", "node": n.name, "command": f"ip netns add nd-{tag}-{n.name}"}

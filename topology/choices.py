@@ -26,6 +26,8 @@ class JobKind(models.TextChoices):
     DRIFT = "drift", "Observe drift"
     CLEANUP = "cleanup", "Clean up orphans"
     PLAN = "plan", "Plan"
+    EXPLAIN = "explain", "Explain reachability"
+    TEST = "test", "Run the checks"
 
 
 class JobStatus(models.TextChoices):

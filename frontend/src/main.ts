@@ -6,6 +6,7 @@ import { api } from "./api";
 import { h } from "./dom";
 import { Deploy } from "./deploy";
 import { Editor } from "./editor";
+import { Explain } from "./explain";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
 import { LabSocket } from "./socket";
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const deploy = new Deploy(shell.deploy, editor, cfg.labId, cfg.role, announce);
   const watch = new Watch(shell.watch, editor, cfg.labId, cfg.role, announce);
   const versions = new Versions(shell.history, editor, cfg.labId);
+  const explain = new Explain(shell.watch, editor, cfg.labId, cfg.role);
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     window.clearTimeout(later);
     later = window.setTimeout(() => {
       watch.refreshNodes();
+      explain.refresh();
       deploy.recolour();
     }, 120);
   };

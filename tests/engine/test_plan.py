@@ -148,7 +148,8 @@ def test_op_render_quotes() -> None:
         "ip -n nd-a-x addr add 1.2.3.4/24 dev 'e 0'"
 
 
-PURE = ["model", "fields", "reader", "validate", "state", "ops", "plan", "drift", "export"]
+PURE = ["model", "fields", "reader", "validate", "state", "ops", "plan", "drift", "export", "checks", "predict",
+        "predict_net", "predict_walk", "predict_fix", "predict_trace"]
 
 
 @pytest.mark.parametrize("module", PURE)

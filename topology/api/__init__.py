@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
+from .explain import router as explain_router
 from .imports import router as imports_router
 from .jobs import router as jobs_router
 from .labs import router as labs_router
@@ -66,4 +67,5 @@ api.add_router("/labs", labs_router)
 api.add_router("/labs", versions_router)
 api.add_router("/labs", members_router)
 api.add_router("/labs", operations_router)
+api.add_router("/labs", explain_router)
 api.add_router("", jobs_router)

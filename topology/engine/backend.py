@@ -46,6 +46,9 @@ class Kernel(Protocol):
 
     def userns_of(self, topology: Topology, tag: str, node: str) -> int: ...
 
+    def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
+                port: int | None = None) -> dict[str, Any]: ...
+
 
 class LabKernel:
     """The real kernel, through `topology.engine.api`."""
@@ -92,3 +95,10 @@ class LabKernel:
     def userns_of(self, topology: Topology, tag: str, node: str) -> int:
         """An fd of the lab's user namespace (the owner of the node's namespace); the caller closes it."""
         return api.userns_of(tag, node, topology=topology)
+
+    def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
+                port: int | None = None) -> dict[str, Any]:
+        """Predicted path, and with a tag the kernel's measurement of it (topology.engine.explain)."""
+        from .explain import explain
+
+        return explain(topology, tag, source, target, protocol, port)

@@ -68,6 +68,29 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Check:
+    """What the applied lab must show (`checks` in the document), run by `lab test`."""
+
+    source: str  # "from"
+    to: str
+    expect: str
+    protocol: str = "icmp"
+    port: int | None = None
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        d: dict[str, object] = {"from": self.source, "to": self.to}
+        if self.protocol != "icmp":
+            d["protocol"] = self.protocol
+        if self.port is not None:
+            d["port"] = self.port
+        d["expect"] = self.expect
+        if self.name:
+            d["name"] = self.name
+        return d
+
+
+@dataclass(frozen=True)
 class Topology:
     name: str
     nodes: tuple[Node, ...]
@@ -75,6 +98,7 @@ class Topology:
     description: str = ""
     layout: tuple[tuple[str, float, float], ...] = ()
     format: str = "netdesigner/v1"
+    checks: tuple[Check, ...] = ()
     _index: dict[str, Node] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -139,4 +163,6 @@ class Topology:
         doc["links"] = links
         if self.layout:
             doc["layout"] = {name: {"x": x, "y": y} for name, x, y in self.layout}
+        if self.checks:
+            doc["checks"] = [c.to_dict() for c in self.checks]
         return doc

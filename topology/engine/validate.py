@@ -10,11 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import fields as F
+from .checks import read_checks
 from .model import BRIDGE, EXTERNAL, HOST, IMPLICIT_HOST, NAMESPACE, Link, Node, Topology
 from .reader import Reader
 
 FORMAT = "netdesigner/v1"
-ROOT_FIELDS = ("format", "name", "description", "nodes", "links", "layout")
+ROOT_FIELDS = ("format", "name", "description", "nodes", "links", "layout", "checks")
 
 
 def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
@@ -48,13 +49,14 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     for lname, _x, _y in layout:
         if lname not in known:
             r.err(f"layout.{lname}", f"{lname!r} is not a node of this document")
+    checks = read_checks(r, document, nodes)
     if r.problems or name is None:
         return None, r.problems
     all_nodes = [n for n in nodes if n is not None]
     if any(n.kind == BRIDGE for n in all_nodes) and not any(n.kind == HOST for n in all_nodes):
         all_nodes.append(Node(name=IMPLICIT_HOST, kind=HOST, forwarding=True, implicit=True))
     topo = Topology(name=name, description=description, nodes=tuple(all_nodes),
-                    links=tuple(lk for lk in links if lk is not None), layout=layout)
+                    links=tuple(lk for lk in links if lk is not None), layout=layout, checks=checks)
     return topo, []
 
 

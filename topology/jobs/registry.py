@@ -7,10 +7,11 @@ and kinds.common, so imports point one way: registry -> kinds -> base/context.""
 from __future__ import annotations
 
 from ..choices import JobKind
-from .base import JobRunner
+from .base import FunctionJob, JobRunner
 from .kinds.apply import ApplyJob
 from .kinds.cleanup import CleanupJob
 from .kinds.destroy import DestroyJob
+from .kinds.explain import run_explain, run_test
 from .kinds.reads import DriftJob, PingJob, PlanJob, TablesJob
 
 JOBS: dict[JobKind, type[JobRunner]] = {
@@ -23,6 +24,8 @@ JOBS: dict[JobKind, type[JobRunner]] = {
         DriftJob,
         PlanJob,
         CleanupJob,
+        FunctionJob.wrap(JobKind.EXPLAIN, run_explain),
+        FunctionJob.wrap(JobKind.TEST, run_test),
     )
 }
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from topology import jobs
+from topology import explain_cli, jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
 from topology.cleanup import cleanup_command
@@ -90,6 +90,7 @@ class Command(BaseCommand):
         p = sub.add_parser("cleanup", help="remove this install's namespaces whose deployment no longer exists")
         p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
         p.add_argument("--json", action="store_true")
+        explain_cli.add_commands(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -293,6 +294,11 @@ class Command(BaseCommand):
         would run whenever Redis comes back."""
         if not options["inline"] and (missing := broker_missing()):
             self.fail(missing)
+    def do_explain(self, options: dict[str, Any]) -> None:
+        explain_cli.do_explain(self, options)
+
+    def do_test(self, options: dict[str, Any]) -> None:
+        explain_cli.do_test(self, options)
 
     def follow(self, job: Job, *, inline: bool, timeout: float, quiet: bool) -> Job:
         """Print the job's log as it grows until it finishes; exit 1 with its error when it failed."""
