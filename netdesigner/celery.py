@@ -4,6 +4,10 @@ import os
 
 from celery import Celery
 
+from .broker import install as _guard_broker
+
+_guard_broker()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netdesigner.settings")
 
 app = Celery("netdesigner")

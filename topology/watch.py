@@ -47,6 +47,31 @@ def tables_key(lab_id: int) -> str:
     return f"nd:tables:{lab_id}"
 
 
+def tables_data_key(lab_id: int) -> str:
+    """node -> {"at": epoch seconds, "tables": {...}}: the last tables read, for GET .../tables."""
+    return f"nd:tables:{lab_id}:data"
+
+
+# Seconds a cached read answers GET .../tables (a watched lab is re-read every few seconds).
+CACHE_MAX_AGE = 10.0
+
+
+def cached_tables(lab_id: int, node: str, *, max_age: float = CACHE_MAX_AGE) -> dict[str, Any] | None:
+    """The node's tables as last read by the worker, when read within `max_age` seconds; None when
+    there are none that fresh or Redis cannot be reached (the caller reads through a job then)."""
+    try:
+        raw = redis_client().hget(tables_data_key(lab_id), node)
+    except Exception:  # noqa: BLE001 - a cache: a miss, whatever the reason
+        return None
+    if not raw:
+        return None
+    entry = json.loads(raw)
+    if time.time() - float(entry.get("at", 0)) > max_age:
+        return None
+    tables = entry.get("tables")
+    return tables if isinstance(tables, dict) else None
+
+
 def table_nodes(topology: Any) -> list[str]:
     """Nodes that have tables of their own: every one but bridges (they live in the host)."""
     return [n.name for n in topology.nodes if n.kind != "bridge"]
@@ -69,6 +94,7 @@ def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool, nodes: 
     client = redis_client()
     known = {_text(k): _text(v) for k, v in client.hgetall(tables_key(lab_id)).items()}
     fresh: dict[str, str] = {}
+    data: dict[str, str] = {}
     published = 0
     for node in table_nodes(topology) if nodes is None else nodes:
         try:
@@ -78,17 +104,22 @@ def publish_tables(lab_id: int, topology: Any, tag: str, *, force: bool, nodes: 
             continue
         digest = _digest(tables)
         fresh[node] = digest
+        data[node] = json.dumps({"at": time.time(), "tables": tables}, default=str)
         if force or known.get(node) != digest:
             events.publish(lab_id, {"type": "tables.snapshot", "node": node, **tables})
             published += 1
     if fresh:
-        client.hset(tables_key(lab_id), mapping=fresh)  # type: ignore[arg-type]
-        client.expire(tables_key(lab_id), 24 * 3600)
+        pipe = client.pipeline(transaction=False)
+        pipe.hset(tables_key(lab_id), mapping=fresh)  # type: ignore[arg-type]
+        pipe.expire(tables_key(lab_id), 24 * 3600)
+        pipe.hset(tables_data_key(lab_id), mapping=data)  # type: ignore[arg-type]
+        pipe.expire(tables_data_key(lab_id), 24 * 3600)
+        pipe.execute()
     return published
 
 
 def forget_tables(lab_id: int) -> None:
-    redis_client().delete(tables_key(lab_id))
+    redis_client().delete(tables_key(lab_id), tables_data_key(lab_id))
 
 
 def watched_labs(now: float | None = None) -> list[int]:

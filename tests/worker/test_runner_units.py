@@ -175,6 +175,30 @@ def test_destroy_marks_destroyed_and_reads_need_a_deployment(lab: Lab, kernel: F
 
 
 @pytest.mark.django_db
+def test_a_read_s_result_rides_on_its_finished_event_and_an_apply_s_does_not(
+        lab: Lab, kernel: FakeKernel, sink: FakeEvents) -> None:
+    run(lab, "apply", kernel, sink)
+    assert "result" not in sink.sent[-1][1]
+    job = run(lab, "tables", kernel, sink, node="red")
+    assert sink.sent[-1][1]["result"] == job.result == {"interfaces": [], "arp": [], "routes": [{"to": "red"}]}
+
+
+@pytest.mark.django_db
+def test_a_broken_channel_layer_never_fails_the_apply(lab: Lab, kernel: FakeKernel, settings: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real publisher and channel layer, pointed at a Redis that is not there.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                           "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]}}}
+    publisher = Publisher()
+    job = Job.objects.create(lab=lab, kind="apply", params={})
+    jobs.execute(job.pk, kernel=kernel, events=publisher)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.SUCCEEDED, "")
+    assert Deployment.objects.get(lab=lab).state == DeploymentState.DEPLOYED
+    assert publisher.flush(10) and publisher.failed > 0
+
+
+@pytest.mark.django_db
 def test_the_dry_run_plan_writes_no_deployment(lab: Lab, kernel: FakeKernel, sink: FakeEvents) -> None:
     job = run(lab, "plan", kernel, sink, version=1)
     assert job.status == JobStatus.SUCCEEDED, job.error

@@ -107,3 +107,20 @@ def test_watcher_reads_a_big_lab_a_slice_per_sweep_in_turn(lab: Lab, fake_engine
         client.zrem(watch.WATCHED, str(lab.pk))
     # host, red, blue, lan have tables (v-net-0 is a bridge): 3 per sweep, continuing where it stopped.
     assert read == ["host", "red", "blue", "lan", "host", "red"]
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+@pytest.mark.parametrize(("age", "fresh"), [(5.0, True), (20.0, False)])
+def test_get_tables_answers_from_the_cache_only_when_it_is_fresh(lab: Lab, fake_engine: None, published: Published,
+                                                                  age: float, fresh: bool) -> None:
+    from topology import watch
+
+    run(lab, "apply")  # the snapshot after an apply fills the cache
+    assert watch.cached_tables(lab.pk, "red") == {"interfaces": [], "arp": [], "routes": [{"to": "red"}]}
+    client = locks.redis_client()
+    entry = {"at": time.time() - age, "tables": {"interfaces": [], "arp": [], "routes": []}}
+    client.hset(watch.tables_data_key(lab.pk), "red", json.dumps(entry))
+    assert (watch.cached_tables(lab.pk, "red", max_age=10.0) is not None) is fresh
+    watch.forget_tables(lab.pk)
+    assert watch.cached_tables(lab.pk, "red") is None

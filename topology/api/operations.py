@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from ..models import Job
 from ..selectors import jobs_for_lab
 from ..services import operations as ops
 from ..services.permissions import lab_get_for
@@ -18,10 +19,19 @@ router = Router(tags=["operations"])
 WORKER_ERRORS: dict[int, Any] = {409: Detail, 502: Detail, 504: Detail}
 
 
-@router.post("/{lab_id}/plan", response={200: PlanOut, **WORKER_ERRORS, **ERRORS}, summary="What apply would do")
-def lab_plan(request: HttpRequest, lab_id: int) -> dict[str, Any]:
+def _answer(result: Any) -> Any:
+    """A read's result (200), or, for `?wait=false`, 202 {"job"}: the result comes as the `result` of
+    the job's `job.finished` event on the lab's socket, and on GET /api/jobs/{id}."""
+    if isinstance(result, Job):
+        return Status(202, {"job": result.pk})
+    return result
+
+
+@router.post("/{lab_id}/plan", response={200: PlanOut, 202: JobRef, **WORKER_ERRORS, **ERRORS},
+             summary="What apply would do (?wait=false: 202, result on the socket)")
+def lab_plan(request: HttpRequest, lab_id: int, wait: bool = True) -> Any:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
-    return ops.lab_plan(lab=lab, user=request.auth)  # type: ignore[attr-defined]
+    return _answer(ops.lab_plan_later(lab=lab, user=request.auth, wait=wait))  # type: ignore[attr-defined]
 
 
 @router.post("/{lab_id}/apply", response={202: JobRef, **ERRORS}, summary="Make the kernel match (operator)")
@@ -53,22 +63,24 @@ def lab_ping(request: HttpRequest, lab_id: int, payload: PingIn) -> Status[Any]:
 
 @router.get(
     "/{lab_id}/nodes/{node}/tables",
-    response={200: dict[str, Any], **WORKER_ERRORS, **ERRORS},
-    summary="A node's live interfaces, ARP and routes",
+    response={200: dict[str, Any], 202: JobRef, **WORKER_ERRORS, **ERRORS},
+    summary="A node's live interfaces, ARP and routes (cached up to 10 s; ?wait=false: 202 on a miss)",
 )
-def lab_tables(request: HttpRequest, lab_id: int, node: str) -> dict[str, Any]:
+def lab_tables(request: HttpRequest, lab_id: int, node: str, wait: bool = True) -> Any:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
-    return ops.lab_tables(lab=lab, user=request.auth, node=node)  # type: ignore[attr-defined]
+    return _answer(ops.lab_tables_later(lab=lab, user=request.auth, node=node, wait=wait))  # type: ignore[attr-defined]
 
 
 @router.get(
     "/{lab_id}/drift",
-    response={200: list[dict[str, Any]], **WORKER_ERRORS, **ERRORS},
-    summary="Differences between the current version and the kernel ([] when in sync)",
+    response={200: list[dict[str, Any]], 202: JobRef, **WORKER_ERRORS, **ERRORS},
+    summary="Differences between the current version and the kernel ([] when in sync; ?wait=false: 202)",
 )
-def lab_drift(request: HttpRequest, lab_id: int) -> list[dict[str, Any]]:
+def lab_drift(request: HttpRequest, lab_id: int, wait: bool = True) -> Any:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
-    result = ops.lab_drift(lab=lab, user=request.auth)  # type: ignore[attr-defined]
+    result = ops.lab_drift_later(lab=lab, user=request.auth, wait=wait)  # type: ignore[attr-defined]
+    if isinstance(result, Job):
+        return _answer(result)
     drift = result.get("drift", [])
     return drift if isinstance(drift, list) else []
 

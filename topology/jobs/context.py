@@ -18,13 +18,17 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
-from ..choices import JobStatus
+from ..choices import JobKind, JobStatus
 from ..engine.backend import Kernel
 from ..models import Job
 
 PROGRESS_EVENT_INTERVAL = 0.2  # seconds between two job.progress events (the last one always goes)
 PROGRESS_DB_INTERVAL = 0.25  # seconds between two progress writes to the Job row (the last one lands)
 MAX_LOG = 2000  # log lines kept on a Job row: the last ones, and a first line saying how many went
+
+
+# Kinds whose result rides on their job.finished event (small reads; apply's operations stay on the row).
+RESULT_IN_EVENT = frozenset({JobKind.TABLES, JobKind.DRIFT, JobKind.PLAN, JobKind.PING})
 
 
 class JobFailed(Exception):
@@ -109,5 +113,8 @@ class Context:
         if error:
             self.say(f"error: {error}")
         self.update(status=status, result=result, error=error, finished=timezone.now())
-        self.publish(finished_event(self.job.pk, self.job.kind, status, error))
+        event = finished_event(self.job.pk, self.job.kind, status, error)
+        if self.job.kind in RESULT_IN_EVENT and status == JobStatus.SUCCEEDED:
+            event["result"] = result  # reads asked with ?wait=false get their answer on the socket
+        self.publish(event)
         self.events.flush()

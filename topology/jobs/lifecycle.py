@@ -114,7 +114,7 @@ def run(job: Job, *, requeue_when_busy: bool = False, kernel: Kernel | None = No
     try:
         runner.after(ctx, result)
     except RedisError as exc:
-        log.info("after job %s (%s): Redis unreachable (%s); the job stays succeeded", job.pk, job.kind, exc)
+        log.debug("after job %s (%s): Redis unreachable (%s); the job stays succeeded", job.pk, job.kind, exc)
     except Exception:  # noqa: BLE001 - the kernel work is done; a snapshot or an event lost is no failure
         log.warning("after job %s (%s): post-job work failed; the job stays succeeded", job.pk, job.kind,
                     exc_info=True)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from .. import jobs
+from .. import jobs, watch
 from ..choices import DeploymentState, JobKind, JobStatus, Role
 from ..models import Deployment, Job, Lab, TopologyVersion
 from .audit import audit_record
@@ -174,35 +174,72 @@ def _read_job(*, lab: Lab, user: Any, kind: str, params: dict[str, Any], worker_
     return _job_create(lab=lab, user=user, kind=kind, params=params, worker_host=worker_host)
 
 
+def _read_later(job: Job) -> Job:
+    """A read that does not hold the web request: queued, its result on the lab's socket as the
+    `result` of its `job.finished` event (and on GET /api/jobs/{id})."""
+    jobs.enqueue(job)
+    return job
+
+
 def lab_tables(*, lab: Lab, user: Any, node: str) -> dict[str, Any]:
-    """The node's live interfaces, ARP and routes, read by the worker (viewer)."""
+    """The node's live interfaces, ARP and routes (viewer), waiting for the worker on a cache miss."""
+    return _waited(lab_tables_later(lab=lab, user=user, node=node, wait=True))
+
+
+def lab_drift(*, lab: Lab, user: Any, tables: bool = False) -> dict[str, Any]:
+    """{"drift": [...], "nodes": {...} when tables}: design against kernel, read by the worker (viewer)."""
+    return _waited(lab_drift_later(lab=lab, user=user, tables=tables, wait=True))
+
+
+def lab_plan(*, lab: Lab, user: Any) -> dict[str, Any]:
+    """{"operations": [...]}: what apply would do now, observed by the worker (viewer); a dry run."""
+    return _waited(lab_plan_later(lab=lab, user=user, wait=True))
+
+
+def _waited(result: dict[str, Any] | Job) -> dict[str, Any]:
+    assert not isinstance(result, Job)
+    return result
+
+
+def lab_tables_later(*, lab: Lab, user: Any, node: str, wait: bool = True) -> dict[str, Any] | Job:
+    """The node's live interfaces, ARP and routes (viewer): from the worker's cache when it read them
+    within watch.CACHE_MAX_AGE, else read by the worker (with `wait=False`: the queued Job)."""
     _check(user, lab, Role.VIEWER)
     if node not in document_node_names(lab_current_document(lab=lab)):
         raise NotFound(f"node '{node}' is not in the lab's current version")
     deployment = _deployed(lab)
+    cached = watch.cached_tables(lab.pk, node)
+    if cached is not None:
+        return cached
     job = _read_job(lab=lab, user=user, kind=JobKind.TABLES, params={"node": node}, worker_host=deployment.worker_host)
+    if not wait:
+        return _read_later(job)
     result = job_wait(job=job)
     return result if isinstance(result, dict) else {}
 
 
-def lab_drift(*, lab: Lab, user: Any, tables: bool = False) -> dict[str, Any]:
+def lab_drift_later(*, lab: Lab, user: Any, tables: bool = False, wait: bool = True) -> dict[str, Any] | Job:
     """{"drift": [...], "nodes": {...} when tables}: design against kernel, read by the worker (viewer)."""
     _check(user, lab, Role.VIEWER)
     deployment = _deployed(lab)
     job = _read_job(
         lab=lab, user=user, kind=JobKind.DRIFT, params={"tables": tables}, worker_host=deployment.worker_host
     )
+    if not wait:
+        return _read_later(job)
     result = job_wait(job=job)
     return result if isinstance(result, dict) else {"drift": []}
 
 
-def lab_plan(*, lab: Lab, user: Any) -> dict[str, Any]:
-    """{"operations": [...]}: what apply would do now, observed by the worker (viewer)."""
+def lab_plan_later(*, lab: Lab, user: Any, wait: bool = True) -> dict[str, Any] | Job:
+    """{"operations": [...]}: what apply would do now, observed by the worker (viewer); a dry run."""
     _check(user, lab, Role.VIEWER)
     lab.refresh_from_db(fields=["version"])
     deployment = lab_deployment(lab=lab)  # a dry run: no deployment is created for it
     host = deployment.worker_host if deployment is not None else settings.WORKER_HOST
     job = _read_job(lab=lab, user=user, kind=JobKind.PLAN, params={"version": lab.version}, worker_host=host)
+    if not wait:
+        return _read_later(job)
     result = job_wait(job=job, timeout=PLAN_WAIT_SECONDS)
     operations = result.get("operations", []) if isinstance(result, dict) else []
     return {"operations": operations}

@@ -9,7 +9,7 @@ from ...choices import DeploymentState, JobKind
 from ...engine.model import Topology
 from ..base import JobRunner
 from ..context import Context
-from ..deployments import applied_topology, deployment_transition, parse
+from ..deployments import applied_topology, deployment_transition, parse_version
 from .common import deployment_here, requested_version
 
 # Nodes whose tables are sent to watchers right after an apply (those the apply changed, at most this
@@ -32,7 +32,7 @@ class ApplyJob(JobRunner):
 
     def run(self, ctx: Context) -> dict[str, Any]:
         version = requested_version(ctx)
-        topology = parse(version.document)
+        topology = parse_version(version)
         deployment = deployment_here(ctx)
         previous = applied_topology(deployment)
         deployment_transition(lab_id=ctx.lab, to=DeploymentState.APPLYING)

@@ -8,7 +8,7 @@ from ...choices import DeploymentState
 from ...engine.model import Topology
 from ...models import Deployment, TopologyVersion
 from ..context import Context, JobFailed
-from ..deployments import parse, version_for_reads
+from ..deployments import parse_version, version_for_reads
 
 
 def requested_version(ctx: Context) -> TopologyVersion:
@@ -50,4 +50,4 @@ def deployed_topology(ctx: Context) -> tuple[Deployment, Topology]:
     """For reads: the version in the kernel (else the current one, e.g. after a failed first apply)."""
     deployment = deployed(ctx)
     version = version_for_reads(deployment, None) or requested_version(ctx)
-    return deployment, parse(version.document)
+    return deployment, parse_version(version)

@@ -19,7 +19,7 @@ from ...engine import api as engine
 from ...models import Deployment
 from ..base import JobRunner
 from ..context import Context, JobFailed
-from ..deployments import applied_topology, parse
+from ..deployments import applied_topology, parse_version
 from .common import check_host, deployed, deployed_topology, requested_version
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class DriftJob(JobRunner):
 
     def run(self, ctx: Context) -> dict[str, Any]:
         deployment = deployed(ctx)
-        topology = parse(requested_version(ctx).document)
+        topology = parse_version(requested_version(ctx))
         result: dict[str, Any] = {"drift": ctx.kernel.drift(topology, deployment.tag)}
         if ctx.job.params.get("tables"):
             result["nodes"] = {n: ctx.kernel.tables(topology, deployment.tag, n) for n in watch.table_nodes(topology)}
@@ -94,7 +94,7 @@ class PlanJob(JobRunner):
     kind = JobKind.PLAN
 
     def run(self, ctx: Context) -> dict[str, Any]:
-        topology = parse(requested_version(ctx).document)
+        topology = parse_version(requested_version(ctx))
         deployment = Deployment.objects.filter(lab_id=ctx.lab).select_related("version").first()
         if deployment is None:
             return {"operations": ctx.kernel.plan(topology, NOT_DEPLOYED_TAG, None)}
