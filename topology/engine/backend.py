@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from . import api
+from . import api, terminal
 from .model import IMPLICIT_HOST, Topology
 
 Progress = api.Progress
@@ -37,6 +37,9 @@ class Kernel(Protocol):
     def tables(self, topology: Topology, tag: str, node: str) -> dict[str, Any]: ...
 
     def deployed_tags(self) -> set[str]: ...
+
+    def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80,
+                 rows: int = 24) -> terminal.Terminal: ...
 
 
 class LabKernel:
@@ -67,3 +70,11 @@ class LabKernel:
 
     def deployed_tags(self) -> set[str]:
         return api.deployed_tags()
+
+    def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80,
+                 rows: int = 24) -> terminal.Terminal:
+        """A sandboxed shell on a pty in the node's namespace (engine/sandbox.py); TerminalRefused
+        when the node has none that can be sandboxed."""
+        if not topology.has_node(node):
+            raise terminal.TerminalRefused(f"{node}: no such node in the applied version")
+        return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows)
