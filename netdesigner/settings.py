@@ -145,6 +145,11 @@ WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
 
+# Terminals (topology/terminal/): seconds without a key before a session closes; sessions a user may
+# have open at once, on all hosts together.
+NETDESIGNER_TERMINAL_IDLE_SECONDS = float(os.environ.get("NETDESIGNER_TERMINAL_IDLE_SECONDS", "900"))
+NETDESIGNER_TERMINAL_SESSIONS_PER_USER = int(os.environ.get("NETDESIGNER_TERMINAL_SESSIONS_PER_USER", "4"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 _PR_SET_PDEATHSIG = 1
 REQUEUE_DELAY = 0.5  # seconds before a job of a busy lab tries again
 _watcher: Any = None
+_terminals: Any = None
 
 
 @shared_task(
@@ -85,3 +86,20 @@ def _start_tables_watcher(**_: Any) -> None:
 def _stop_tables_watcher(**_: Any) -> None:
     if _watcher is not None:
         _watcher.stopped.set()
+
+
+@worker_ready.connect
+def _start_terminal_server(**_: Any) -> None:
+    """Terminals into nodes of labs deployed here (topology/terminal/server.py), in the main process."""
+    global _terminals
+    from .terminal.server import TerminalServer
+
+    if _terminals is None:
+        _terminals = TerminalServer()
+        _terminals.start()
+
+
+@worker_shutdown.connect
+def _stop_terminal_server(**_: Any) -> None:
+    if _terminals is not None:
+        _terminals.stop()
