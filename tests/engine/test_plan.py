@@ -62,7 +62,7 @@ def test_seed1_commands() -> None:
         "ip -n nd-abc-blue addr add 192.168.15.2/24 dev veth-blue",
     ]
     assert ops[0].to_dict() == {"op": "netns_add", "node": "red", "netns": "nd-abc-red",
-                                "command": "ip netns add nd-abc-red"}
+                                "command": "ip netns add nd-abc-red", "mark": "nd:abc"}
 
 
 def test_nat_plan_uses_own_chains_with_comments() -> None:

@@ -24,6 +24,7 @@ from . import observer as _observer
 from . import plan as _plan
 from . import state as _state
 from . import tables as _tables
+from . import userns as _userns
 from . import validate as _validate
 from .model import BRIDGE, IMPLICIT_HOST, Topology
 
@@ -134,15 +135,20 @@ def plan(topology: Any, tag: str, previous: Any | None = None) -> list[dict[str,
 
 
 def apply(topology: Any, tag: str, progress: Progress | None = None,
-          previous: Any | None = None) -> list[dict[str, Any]]:
-    """Make the kernel match; returns the operations carried out. Raises EngineError."""
+          previous: Any | None = None, *, sandbox_uid: int = _userns.DEFAULT_SANDBOX_UID) -> list[dict[str, Any]]:
+    """Make the kernel match; returns the operations carried out. Raises EngineError.
+
+    New namespaces belong to the lab's user namespace (that of its namespaces already there, else a
+    new one whose root is the host uid `sandbox_uid`)."""
     with _LOCK:
         try:
             desired, observed = _observe(topology, tag, previous)
         except OSError as exc:
             raise EngineError(f"observing the lab failed: {exc}") from exc
         ops = _plan.plan(desired, observed, tag)
-        ex = _executor.Executor()
+        keep = _desired(topology, tag)  # a namespace that this apply does not delete
+        join = next((ns for ns in _observer.lab_namespaces(tag) if ns in keep), None)
+        ex = _executor.Executor(sandbox_uid=sandbox_uid, join=_nsutil.path(join) if join else None)
         try:
             done = ex.run(ops, progress)
         except _executor.OpFailed as exc:
@@ -280,6 +286,16 @@ def netns_name(tag: str, node: str, *, topology: Any | None = None) -> str:
     elif msg := _fields.check_node_name(node):
         raise ValueError(msg)
     return f"nd-{tag}-{node}"
+
+
+def userns_of(tag: str, node: str, *, topology: Any | None = None) -> int:
+    """An fd (the caller closes it) of the user namespace that owns the node's namespace: the lab's.
+    Its uid 0 is the sandbox uid on the host; root inside it reaches only this lab's namespaces."""
+    ns = netns_name(tag, node, topology=topology)
+    try:
+        return _userns.owning_userns(_nsutil.path(ns))
+    except FileNotFoundError as exc:
+        raise EngineError(f"{node}: not deployed (no namespace {ns})") from exc
 
 
 def deployed_tags() -> set[str]:

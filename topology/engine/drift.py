@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .plan import interrupted
 from .state import Iface, State, is_ours, rule_comments
 
 
@@ -18,7 +19,10 @@ def _d(node: str, kind: str, what: str, expected: Any, actual: Any) -> dict[str,
 def _iface_diff(node: str, name: str, w: Iface, h: Iface, tag: str) -> list[dict[str, Any]]:
     out = []
     if w.kind != h.kind or w.alias != h.alias:
-        out.append(_d(node, "link", name, f"{w.kind} {w.alias}", f"{h.kind} {h.alias or '(not ours)'}"))
+        actual = f"{h.kind} {h.alias or '(not ours)'}"
+        if interrupted(h, w):
+            actual = "veth without its mark (left by an interrupted apply; the next apply remakes it)"
+        out.append(_d(node, "link", name, f"{w.kind} {w.alias}", actual))
         return out
     if w.master != h.master:
         out.append(_d(node, "master", name, w.master, h.master))

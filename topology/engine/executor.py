@@ -13,7 +13,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable
 
-from . import nsutil
+from . import nsutil, userns
 from .plan import Op
 from .rtnl import NetlinkError, Peer, Rtnl
 from .state import ROUTE_PROTO
@@ -28,13 +28,18 @@ class OpFailed(Exception):
 
 
 class Executor:
-    """Holds one netlink socket and one fd per namespace for the duration of a run."""
+    """Holds one netlink socket and one fd per namespace for the duration of a run, and the lab's
+    user-namespace helper (started at the first new namespace: `join` names an existing namespace of
+    the lab whose user namespace new ones share; `sandbox_uid` maps a new one's root)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, sandbox_uid: int = userns.DEFAULT_SANDBOX_UID, join: str | None = None) -> None:
         self.socks: dict[str, Rtnl] = {}
         self.fds: dict[str, int] = {}
+        self.maker = userns.Maker(uid=sandbox_uid, join=join)
+        self.new_left = 0  # namespaces this run still creates (the helper makes them in batches)
 
     def close(self) -> None:
+        self.maker.close()
         for s in self.socks.values():
             s.close()
         for fd in self.fds.values():
@@ -62,6 +67,7 @@ class Executor:
 
     def run(self, ops: Iterable[Op], progress: Progress | None = None) -> list[Op]:
         todo = list(ops)
+        self.new_left = sum(op.op == "netns_add" for op in todo)
         done: list[Op] = []
         for i, op in enumerate(todo, 1):
             try:
@@ -79,8 +85,7 @@ class Executor:
     def one(self, op: Op) -> None:
         a, ns = op.args, op.ns
         if op.op == "netns_add":
-            with nsutil.created(ns):
-                self.socks[ns] = Rtnl.here()
+            self._create(ns, a["mark"])
         elif op.op == "netns_del":
             s = self.socks.pop(ns, None)
             if s is not None:
@@ -135,6 +140,24 @@ class Executor:
             self.sock(ns).link_set("lo", alias=a["lo_alias"])
         else:
             raise ValueError(f"unknown operation {op.op}")
+
+    def _create(self, ns: str, mark: str) -> None:
+        """A new namespace from the lab's user namespace, marked (lo's alias) before it is named."""
+        fd = self.maker.take(self.new_left)
+        self.new_left = max(0, self.new_left - 1)
+        sock: Rtnl | None = None
+        try:
+            with nsutil.created(ns, fd):
+                sock = Rtnl.here()
+                sock.link_set("lo", alias=mark)
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
+        finally:
+            os.close(fd)
+        assert sock is not None
+        self.socks[ns] = sock
 
     @staticmethod
     def _tolerant(call: Callable[[], None], ok_errno: int) -> None:

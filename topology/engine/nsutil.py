@@ -1,4 +1,6 @@
-"""Named network namespaces in-process, through libc (unshare, setns, mount), as `ip netns` does.
+"""Named network namespaces in-process, through libc (setns, mount), as `ip netns` does.
+
+New namespaces come from the lab's user-namespace helper (userns.Maker) as file descriptors.
 
 Why not pyroute2.netns: 0.9.7 forks a helper process to create a namespace and to open a socket in
 one (~8-10 ms each). A namespace change with setns(2) applies to the calling thread only, so a
@@ -12,7 +14,7 @@ import ctypes
 import errno
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
@@ -84,36 +86,39 @@ def inside(name: str) -> Iterator[None]:
 
 
 @contextmanager
-def created(name: str) -> Iterator[None]:
-    """Create namespace `name` and run the block inside it (this thread), then come back.
+def created(name: str, netns_fd: int) -> Iterator[None]:
+    """Run the block inside the new, still nameless namespace `netns_fd` (this thread), then give it
+    the name `name` (bind mount on /run/netns/NAME), then come back.
 
-    An existing namespace of that name is entered instead (so a half-done apply converges)."""
-    _prepare_rundir()
+    Why the name comes last: the block marks the namespace (lo's alias) and only a marked namespace
+    ever gets a name of ours, so a kill at any point leaves either nothing named or a marked namespace
+    (a kill between creating the file and mounting it leaves an empty file: a half-made name that
+    apply mounts over and destroy removes). A block that raises leaves the namespace nameless: the
+    kernel frees it when the caller closes `netns_fd`. A name that is already a namespace is refused
+    (FileExistsError): it was made by someone else since the lab was read."""
     target = path(name)
-    try:
-        os.close(os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-    except FileExistsError:
-        if os.path.ismount(target):
-            with inside(name):
-                yield
-            return
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if _libc.unshare(CLONE_NEWNET) != 0:
-            raise _err("unshare", name)
+        _setns(netns_fd, name)
         try:
-            if _libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None) != 0:
-                raise _err("mount", name)
             yield
+            _prepare_rundir()
+            made = False
+            try:
+                os.close(os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+                made = True
+            except FileExistsError:
+                if os.path.ismount(target):
+                    raise FileExistsError(errno.EEXIST, f"{name} exists already (made by someone else "
+                                                        "since the lab was read)") from None
+            if _libc.mount(b"/proc/thread-self/ns/net", target.encode(), b"none", MS_BIND, None) != 0:
+                exc = _err("mount", name)
+                if made:
+                    with suppress(OSError):
+                        os.unlink(target)
+                raise exc
         finally:
             _setns(home, "back home")
-    except BaseException:
-        if not os.path.ismount(target):
-            try:
-                os.unlink(target)
-            except OSError:
-                pass
-        raise
     finally:
         os.close(home)
 

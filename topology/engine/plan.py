@@ -117,6 +117,12 @@ def _new_iface(want: Iface) -> Iface:
     return Iface(kind=want.kind, alias=want.alias, mtu=want.mtu, mac=want.mac, up=False)
 
 
+def interrupted(have: Iface, want: Iface | None) -> bool:
+    """An unmarked veth where the design has a veth of that name, inside the lab's own namespace: a
+    creation cut short between making the pair and marking it. It is the lab's, and is remade."""
+    return have.kind == "veth" and not have.alias and want is not None and want.kind == "veth"
+
+
 def plan(desired: State, observed: State, tag: str) -> list[Op]:
     ops: list[Op] = []
     for ns in sorted(observed):
@@ -136,9 +142,9 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
         if seen is None:
             continue
         for name, have in sorted(seen.ifaces.items()):
-            if not is_ours(tag, have.alias) or (ns, name) in gone:
-                continue
             w = want.ifaces.get(name)
+            if (ns, name) in gone or not (is_ours(tag, have.alias) or interrupted(have, w)):
+                continue
             keep = w is not None and w.kind == have.kind and w.alias == have.alias
             if keep and w is not None and w.kind == "veth" and w.peer is not None and w.peer[0] in desired:
                 pns, pname = w.peer  # (a peer outside `desired` is out of this plan's scope: in sync)
@@ -147,7 +153,9 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
             if not keep:
                 ops.append(Op("link_del", ns, want.node, {"name": name}))
                 gone.add((ns, name))
-                if have.kind == "veth":
+                if interrupted(have, w) and w is not None and w.peer is not None:
+                    gone.add(w.peer)  # most likely its own other end (deleting it again is harmless)
+                elif have.kind == "veth":
                     for ons, o in observed.items():
                         for oname, oif in o.ifaces.items():
                             if oif.alias == have.alias and (ons, oname) != (ns, name):
@@ -155,7 +163,7 @@ def plan(desired: State, observed: State, tag: str) -> list[Op]:
     for ns, want in desired.items():
         seen = observed.get(ns)
         if seen is None:
-            ops.append(Op("netns_add", ns, want.node))
+            ops.append(Op("netns_add", ns, want.node, {"mark": lo_alias(tag, False)}))
         now[ns] = {n: i for n, i in (seen.ifaces.items() if seen else ()) if (ns, n) not in gone}
     for ns, want in desired.items():
         seen = observed.get(ns)
