@@ -9,6 +9,7 @@ import { Editor } from "./editor";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
 import { LabSocket } from "./socket";
+import { Terminals } from "./terminal";
 import type { Role } from "./types";
 import { Versions } from "./versions";
 import { Watch } from "./watch";
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   const deploy = new Deploy(shell.deploy, editor, cfg.labId, cfg.role, announce);
   const watch = new Watch(shell.watch, editor, cfg.labId, cfg.role, announce);
   const versions = new Versions(shell.history, editor, cfg.labId);
+  const terminals = new Terminals(shell.terminal, editor, cfg.labId, cfg.role);
+  document.getElementById("tab-terminal")?.addEventListener("click", () => requestAnimationFrame(() => terminals.shown()));
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     window.clearTimeout(later);
     later = window.setTimeout(() => {
       watch.refreshNodes();
+      terminals.refreshNodes();
       deploy.recolour();
     }, 120);
   };
