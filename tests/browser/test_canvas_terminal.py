@@ -68,6 +68,20 @@ def test_type_ip_route_in_blues_terminal(stack: Any, user_page: Any, make_lab: A
         page.keyboard.press("Enter")
         screen_shows(page, "pasted-42")
         page.screenshot(path=str(artifacts / "canvas-terminal.png"))
+        # A hand change in the terminal shows as drift, and "Keep this address" takes it into the design.
+        page.keyboard.type("ip addr add 192.168.15.42/24 dev veth-blue && echo added-ok")
+        page.keyboard.press("Enter")
+        screen_shows(page, "added-ok")
+        tab(page, "Deploy")
+        page.get_by_role("button", name="Check drift").click()
+        keep = page.get_by_role("button", name="Keep this address")
+        keep.wait_for()
+        assert page.locator(".ops li", has=keep).text_content().startswith("blue: veth-blue 192.168.15.42/24")
+        keep.click()
+        page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent.includes('2')")
+        page.wait_for_function("() => /No drift/.test(document.querySelector('[data-testid=job-status]').textContent)")
+        assert "192.168.15.42/24" in str(lab.versions.get(number=2).document)
+        tab(page, "Terminal")
         page.get_by_role("button", name="Close the terminal of blue").click()
         assert page.locator("[data-testid=terminal-blue]").count() == 0
 

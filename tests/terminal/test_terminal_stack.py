@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -28,6 +29,17 @@ def applied_stage2(stack: Stack, token: str) -> int:
     assert status == 202, body
     assert wait_job(stack, body["job"], token)["status"] == "succeeded"
     return int(lab["id"])
+
+
+def audited(lab_id: int, action: str, count: int) -> list[dict[str, Any]]:
+    """The details of the lab's audit rows of `action`, once there are `count` of them (the server
+    audits a session's end after it has taken the shell down, just after telling the browser)."""
+    for _ in range(100):
+        rows = list(AuditEvent.objects.filter(lab_id=lab_id, action=action).values_list("detail", flat=True))
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.1)
+    return rows
 
 
 def member(stack: Stack, lab_id: int, owner_token: str, name: str, role: str) -> str:
@@ -59,12 +71,19 @@ def test_operator_uses_blues_terminal_and_the_change_is_drift(stack: Stack) -> N
         assert status == 200, drift
         assert {"node": "blue", "kind": "address", "what": "veth-blue 192.168.15.42/24", "expected": None,
                 "actual": "192.168.15.42/24"} in drift
+        # Apply undoes the hand change (the operator's other choice besides keeping it)
+        status, body = api(stack, "POST", f"/api/labs/{lab_id}/apply", token=operator)
+        assert status == 202 and wait_job(stack, body["job"], operator)["status"] == "succeeded"
+        assert api(stack, "GET", f"/api/labs/{lab_id}/drift", token=operator)[1] == []
+        status, out = term.run("ip -br addr show dev veth-blue")
+        assert "192.168.15.2/24" in out and "192.168.15.42" not in out, out
         term.type("exit 7\r")
         end = term.until(lambda m: m["type"] == "exit")
         assert end["code"] == 7
-    actions = list(AuditEvent.objects.filter(lab_id=lab_id, user__username="op").values_list("action", "detail"))
-    opened = [d for a, d in actions if a == "terminal.open"]
-    closed = [d for a, d in actions if a == "terminal.close"]
+    opened = audited(lab_id, "terminal.open", 1)
+    closed = audited(lab_id, "terminal.close", 1)
+    assert set(AuditEvent.objects.filter(detail__session=opened[0]["session"]).values_list(
+        "user__username", flat=True)) == {"op"}
     assert len(opened) == 1 and opened[0]["node"] == "blue"
     assert len(closed) == 1 and closed[0]["code"] == 7 and closed[0]["session"] == opened[0]["session"]
 
@@ -102,12 +121,7 @@ def test_losing_the_role_and_destroying_the_lab_close_the_terminal(stack: Stack)
         assert status == 202
         end = term.until(lambda m: m["type"] == "exit", timeout=60)
         assert "destroyed" in end["reason"], end
-    for _ in range(100):  # the server audits the end once it has taken the shell down
-        reasons = sorted(d["reason"] for d in AuditEvent.objects.filter(lab_id=lab_id, action="terminal.close")
-                         .values_list("detail", flat=True))
-        if len(reasons) == 2:
-            break
-        time.sleep(0.1)
+    reasons = sorted(d["reason"] for d in audited(lab_id, "terminal.close", 2))
     assert reasons == ["the lab was destroyed", "you no longer have the operator role on this lab"]
 
 
