@@ -188,3 +188,50 @@ def test_refuses_a_user_namespace_that_maps_more_than_the_sandbox_uid() -> None:
 def test_refuses_a_missing_namespace() -> None:
     with pytest.raises(terminal.TerminalRefused, match="apply the lab first"):
         terminal.spawn("nd-tnone00-blue", "blue")
+
+
+def test_refuses_a_user_namespace_not_made_by_root() -> None:
+    """Whoever creates a user namespace holds every capability in it: one made by a process of the
+    sandbox uid (a shell, say) would put every other process of that uid in charge of the lab."""
+    import ctypes
+
+    from topology.engine import nsutil
+    from topology.engine.sandbox import CLONE_NEWNET, CLONE_NEWUSER, MS_BIND
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    name = "nd-t" + secrets.token_hex(3) + "-byuser"
+    nsutil._prepare_rundir()
+    up_r, up_w = os.pipe()
+    down_r, down_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # as the sandbox uid, make a user namespace (mapping itself as 0) and a netns in it
+        try:
+            os.setresgid(424242, 424242, 424242)
+            os.setgroups([])
+            os.setresuid(424242, 424242, 424242)
+            libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: a uid change cleared it; /proc/self must be ours
+            if libc.unshare(CLONE_NEWUSER) != 0:
+                os._exit(2)
+            with open("/proc/self/uid_map", "w") as f:
+                f.write("0 424242 1\n")
+            if libc.unshare(CLONE_NEWNET) != 0:
+                os._exit(3)
+            os.write(up_w, b"n")
+            os.read(down_r, 1)
+        finally:
+            os._exit(0)
+    os.close(up_w)
+    os.close(down_r)
+    try:
+        assert os.read(up_r, 1) == b"n", "the child could not make its namespaces"
+        target = nsutil.path(name)
+        os.close(os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+        assert libc.mount(f"/proc/{pid}/ns/net".encode(), target.encode(), None, MS_BIND, None) == 0
+        os.write(down_w, b"m")
+        with pytest.raises(terminal.TerminalRefused, match="not made by root"):
+            terminal.spawn(name, "byuser")
+    finally:
+        os.close(down_w)
+        os.waitpid(pid, 0)
+        nsutil.remove(name)
+        os.close(up_r)

@@ -51,6 +51,8 @@ def make_namespaces(tag: str, nodes: list[str], uid: int = SANDBOX_UID) -> list[
     pid = os.fork()
     if pid == 0:
         _child(len(nodes), up_w, down_r)
+    os.close(up_w)  # so that a child that failed reads as EOF here, not a hang
+    os.close(down_r)
     try:
         if os.read(up_r, 1) != b"u":
             raise RuntimeError("the child could not unshare a user namespace")
@@ -68,8 +70,8 @@ def make_namespaces(tag: str, nodes: list[str], uid: int = SANDBOX_UID) -> list[
                 raise OSError(ctypes.get_errno(), f"bind {name}")
             os.write(down_w, b"m")
     finally:
-        for fd in (up_r, up_w, down_r, down_w):
-            os.close(fd)
+        os.close(up_r)
+        os.close(down_w)
         os.waitpid(pid, 0)
     return names
 

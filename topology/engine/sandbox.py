@@ -51,6 +51,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 NS_GET_USERNS = 0xB701
 NS_GET_NSTYPE = 0xB703
+NS_GET_OWNER_UID = 0xB704
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -110,6 +111,14 @@ def open_lab_namespaces(netns_path: str) -> tuple[int, int]:
         os.close(userns)
         raise Refused("this lab's namespaces belong to the machine's user namespace (it was applied before "
                       "terminals were possible): destroy the lab and apply it again")
+    owner = bytearray(4)
+    fcntl.ioctl(userns, NS_GET_OWNER_UID, owner)
+    if int.from_bytes(owner, sys.byteorder) != 0:
+        os.close(netns)
+        os.close(userns)
+        # Its creator's uid holds every capability in it: were that the sandbox uid, any process of that
+        # uid on the machine (another lab's shell, say) could reach into this lab.
+        raise Refused("this lab's user namespace was not made by root: refused")
     return netns, userns
 
 

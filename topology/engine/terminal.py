@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -67,8 +68,6 @@ class Terminal:
             try:
                 view = view[os.write(self.master, view):]
             except BlockingIOError:
-                import select
-
                 select.select([], [self.master], [], 1.0)
 
     def kill(self) -> None:
