@@ -65,6 +65,7 @@ def test_type_ip_route_in_blues_terminal(stack: Any, user_page: Any, make_lab: A
         # Paste: the clipboard's text goes to the shell as typed keys.
         page.evaluate("() => navigator.clipboard.writeText('echo pasted-$((6*7))')")
         page.get_by_role("button", name="Paste").click()
+        screen_shows(page, "echo pasted-$((6*7))")  # the paste arrived (the clipboard is read asynchronously)
         page.keyboard.press("Enter")
         screen_shows(page, "pasted-42")
         page.screenshot(path=str(artifacts / "canvas-terminal.png"))
