@@ -77,4 +77,6 @@ class LabKernel:
         when the node has none that can be sandboxed."""
         if not topology.has_node(node):
             raise terminal.TerminalRefused(f"{node}: no such node in the applied version")
-        return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows)
+        # The lab's user namespaces map their root to the kernel's sandbox uid (h/engine adds the attribute)
+        uid = int(getattr(self, "sandbox_uid", terminal.sandbox.SANDBOX_UID))
+        return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows, uid=uid)
