@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from . import api, terminal
 from .model import IMPLICIT_HOST, Topology
+from .sandbox import SANDBOX_UID
 
 Progress = api.Progress
 
@@ -78,5 +79,5 @@ class LabKernel:
         if not topology.has_node(node):
             raise terminal.TerminalRefused(f"{node}: no such node in the applied version")
         # The lab's user namespaces map their root to the kernel's sandbox uid (h/engine adds the attribute)
-        uid = int(getattr(self, "sandbox_uid", terminal.sandbox.SANDBOX_UID))
+        uid: int = getattr(self, "sandbox_uid", SANDBOX_UID)
         return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows, uid=uid)
