@@ -164,3 +164,24 @@ def test_session_limit_per_user(stack: Stack) -> None:
     finally:
         for term in terms:
             term.close()
+
+
+def test_a_shell_cannot_keep_its_lab_from_being_destroyed(stack: Stack) -> None:
+    """The lab's root may rewrite anything in its namespaces, lo's alias (the engine's ownership mark)
+    included, in every one of them; destroy must still remove them all: nothing of a session outlives it."""
+    from tests.stack import namespaces_of
+    from topology.models import Deployment
+
+    token = api_token(make_user("owner"))
+    lab_id = applied_stage2(stack, token)
+    tag = Deployment.objects.get(lab_id=lab_id).tag
+    assert len(namespaces_of(tag)) == 3
+    for node in ("red", "blue", "host"):
+        with connect(stack, lab_id, node, token=token) as term:
+            status, out = term.run("ip link set lo alias tampered && ip -o link show lo")
+            assert status == 0 and "tampered" in out, out
+            term.type("exit\r")
+            term.until(lambda m: m["type"] == "exit")
+    status, body = api(stack, "POST", f"/api/labs/{lab_id}/destroy", token=token)
+    assert status == 202 and wait_job(stack, body["job"], token)["status"] == "succeeded"
+    assert namespaces_of(tag) == []
