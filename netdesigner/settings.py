@@ -169,6 +169,10 @@ NETDESIGNER_LAB_WAIT = float(os.environ.get("NETDESIGNER_LAB_WAIT", "600"))
 NETDESIGNER_JOB_RETENTION_DAYS = float(os.environ.get("NETDESIGNER_JOB_RETENTION_DAYS", "14"))
 # Pings one user may have queued or running at once (more: 429).
 NETDESIGNER_MAX_PINGS_PER_USER = int(os.environ.get("NETDESIGNER_MAX_PINGS_PER_USER", "3"))
+# Terminals (topology/terminal/): seconds without a key before a session closes; sessions a user may
+# have open at once, on all hosts together.
+NETDESIGNER_TERMINAL_IDLE_SECONDS = float(os.environ.get("NETDESIGNER_TERMINAL_IDLE_SECONDS", "900"))
+NETDESIGNER_TERMINAL_SESSIONS_PER_USER = int(os.environ.get("NETDESIGNER_TERMINAL_SESSIONS_PER_USER", "4"))
 
 LOGGING = {
     "version": 1,

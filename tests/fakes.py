@@ -70,6 +70,9 @@ class FakeKernel:
     def userns_of(self, topology: Topology, tag: str, node: str) -> int:
         raise OSError("the fake kernel has no namespaces")
 
+    def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80, rows: int = 24) -> Any:
+        raise OSError("the fake kernel has no namespaces to open a shell in")
+
     def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
                 port: int | None = None) -> dict[str, Any]:
         from topology.engine.predict import predict

@@ -32,6 +32,7 @@ _threads: list[Any] = []
 # Reads may use every pool process but one, so that a kernel write always finds one free. Set from
 # the worker's concurrency at start (the pool children inherit it).
 _read_slots = 0
+_terminals: Any = None
 
 
 @shared_task(
@@ -109,3 +110,20 @@ def _start_threads(**_: Any) -> None:
 def _stop_threads(**_: Any) -> None:
     for thread in _threads:
         thread.stopped.set()
+
+
+@worker_ready.connect
+def _start_terminal_server(**_: Any) -> None:
+    """Terminals into nodes of labs deployed here (topology/terminal/server.py), in the main process."""
+    global _terminals
+    from .terminal.server import TerminalServer
+
+    if _terminals is None:
+        _terminals = TerminalServer()
+        _terminals.start()
+
+
+@worker_shutdown.connect
+def _stop_terminal_server(**_: Any) -> None:
+    if _terminals is not None:
+        _terminals.stop()

@@ -75,6 +75,8 @@ export const api = {
   job: (jobId: number) => call<Job>("GET", `/jobs/${jobId}`),
   tables: (id: number, node: string) => call<Tables>("GET", `/labs/${id}/nodes/${encodeURIComponent(node)}/tables`),
   drift: (id: number) => call<unknown[]>("GET", `/labs/${id}/drift`),
+  keepDrift: (id: number, version: number, item: unknown) =>
+    call<{ version: number; summary: string }>("POST", `/labs/${id}/drift/keep`, { version, item }),
   versions: (id: number) => call<VersionRow[] | { items: VersionRow[] }>("GET", `/labs/${id}/versions`),
   version: (id: number, n: number) => call<{ topology?: TopologyDoc; document?: TopologyDoc } & VersionRow>("GET", `/labs/${id}/versions/${n}`),
   restore: (id: number, n: number) => call<{ version: number }>("POST", `/labs/${id}/versions/${n}/restore`),

@@ -4,6 +4,7 @@
 
 import { api } from "./api";
 import { h } from "./dom";
+import { addKeepButtons } from "./driftkeep";
 import { driftMarks } from "./driftmarks";
 import type { Editor } from "./editor";
 import type { Status } from "./graph";
@@ -253,6 +254,12 @@ export class Deploy {
       this.driftItems = items;
       this.jobStatus.textContent = items.length ? `Drift: ${items.length} difference(s)` : "No drift: the kernel matches the applied version";
       this.showOps(items.map((it) => ({ op: "drift", command: driftText(it) })), "No drift.");
+      if (!this.editor.readOnly) {
+        addKeepButtons(this.ops, items, this.labId, () => this.editor.version, (summary) => {
+          this.announce(summary);
+          void this.editor.load().then(() => this.drift());
+        });
+      }
       this.recolour();
     } catch (e) {
       this.jobStatus.textContent = `Drift check failed: ${(e as Error).message}`;

@@ -10,6 +10,7 @@ import { Explain } from "./explain";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
 import { LabSocket } from "./socket";
+import { Terminals } from "./terminal";
 import type { Role } from "./types";
 import { Versions } from "./versions";
 import { Watch } from "./watch";
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const watch = new Watch(shell.watch, editor, cfg.labId, cfg.role, announce);
   const versions = new Versions(shell.history, editor, cfg.labId);
   const explain = new Explain(shell.watch, editor, cfg.labId, cfg.role);
+  const terminals = new Terminals(shell.terminal, editor, cfg.labId, cfg.role);
+  document.getElementById("tab-terminal")?.addEventListener("click", () => requestAnimationFrame(() => terminals.shown()));
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     later = window.setTimeout(() => {
       watch.refreshNodes();
       explain.refresh();
+      terminals.refreshNodes();
       deploy.recolour();
     }, 120);
   };

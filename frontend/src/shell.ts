@@ -12,6 +12,7 @@ export interface Shell {
   panel: HTMLElement;
   deploy: HTMLElement;
   watch: HTMLElement;
+  terminal: HTMLElement;
   history: HTMLElement;
   toolbar: HTMLElement;
   palette: HTMLElement | null;
@@ -80,6 +81,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
     ["panel", "Edit"],
     ["deploy", "Deploy"],
     ["watch", "Watch"],
+    ["terminal", "Terminal"],
     ["history", "History"],
   ];
   const tabList = h("div", { class: "tabs", role: "tablist", "aria-label": "Side panel" });
@@ -95,6 +97,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
       document.getElementById(`tab-${k}`)?.setAttribute("aria-selected", String(k === key));
       panes[k].hidden = k !== key;
     }
+    root.classList.toggle("side-wide", key === "terminal"); // a terminal wants ~80 columns
   }
 
   const title = h("h1", { class: "lab-title" });
@@ -132,7 +135,7 @@ export function buildShell(mount: HTMLElement, role: Role): Shell {
   );
   mount.replaceChildren(root);
   return {
-    root, canvas, panel: panes.panel, deploy: panes.deploy, watch: panes.watch, history: panes.history,
+    root, canvas, panel: panes.panel, deploy: panes.deploy, watch: panes.watch, terminal: panes.terminal, history: panes.history,
     toolbar, palette, title, version, saveState, presence, banner, emptyHint, live, status, buttons: b, fileInput,
   };
 }

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
+from .drift_keep import router as drift_keep_router
 from .explain import router as explain_router
 from .imports import router as imports_router
 from .jobs import router as jobs_router
@@ -69,3 +70,4 @@ api.add_router("/labs", members_router)
 api.add_router("/labs", operations_router)
 api.add_router("/labs", explain_router)
 api.add_router("", jobs_router)
+api.add_router("/labs", drift_keep_router)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from . import api
+from . import api, terminal
 from .model import IMPLICIT_HOST, Topology
 from .state import DEFAULT_INSTALL
 from .userns import DEFAULT_SANDBOX_UID
@@ -48,6 +48,9 @@ class Kernel(Protocol):
 
     def explain(self, topology: Topology, tag: str | None, source: str, target: str, protocol: str = "icmp",
                 port: int | None = None) -> dict[str, Any]: ...
+
+    def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80,
+                 rows: int = 24) -> terminal.Terminal: ...
 
 
 class LabKernel:
@@ -102,3 +105,12 @@ class LabKernel:
         from .explain import explain
 
         return explain(topology, tag, source, target, protocol, port)
+
+    def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80,
+                 rows: int = 24) -> terminal.Terminal:
+        """A sandboxed shell on a pty in the node's namespace (engine/sandbox.py); TerminalRefused
+        when the node has none that can be sandboxed."""
+        if not topology.has_node(node):
+            raise terminal.TerminalRefused(f"{node}: no such node in the applied version")
+        return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows,
+                              uid=self.sandbox_uid)
