@@ -10,10 +10,11 @@ Features add methods here (explain's measurements, capture, terminal); add, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from . import api
+from . import capture as _capture
 from .model import IMPLICIT_HOST, Topology
 
 Progress = api.Progress
@@ -37,6 +38,11 @@ class Kernel(Protocol):
     def tables(self, topology: Topology, tag: str, node: str) -> dict[str, Any]: ...
 
     def deployed_tags(self) -> set[str]: ...
+
+    def capture(self, topology: Topology, tag: str, points: Sequence[_capture.Point], *, seconds: float = 10.0,
+                max_packets: int = 1000, max_bytes: int = _capture.MAX_BYTES,
+                stop: Callable[[], bool] | None = None, on_ready: Callable[[], None] | None = None,
+                ) -> Iterator[_capture.Packet | _capture.CaptureResult]: ...
 
 
 class LabKernel:
@@ -67,3 +73,11 @@ class LabKernel:
 
     def deployed_tags(self) -> set[str]:
         return api.deployed_tags()
+
+    def capture(self, topology: Topology, tag: str, points: Sequence[_capture.Point], *, seconds: float = 10.0,
+                max_packets: int = 1000, max_bytes: int = _capture.MAX_BYTES,
+                stop: Callable[[], bool] | None = None, on_ready: Callable[[], None] | None = None,
+                ) -> Iterator[_capture.Packet | _capture.CaptureResult]:
+        """Packets on (node, interface) pairs as they arrive, then how it ended (topology.engine.capture)."""
+        return _capture.capture(topology, tag, points, seconds=seconds, max_packets=max_packets,
+                                max_bytes=max_bytes, stop=stop, on_ready=on_ready)
