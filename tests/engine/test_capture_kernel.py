@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,13 +42,13 @@ def pinging(topo: Topology, tag: str, source: str, target: str, count: int) -> t
 
 
 def run(topo: Topology, tag: str, points: list[Point], *, on_ready: Callable[[], None] | None = None,
-        pcaps: list[Path] | None = None, **bounds: float) -> tuple[list[Packet], CaptureResult]:
+        pcaps: list[Path] | None = None, **bounds: Any) -> tuple[list[Packet], CaptureResult]:
     files = [p.open("wb") for p in pcaps or []]
     writers = [PcapWriter(f) for f in files]
     packets: list[Packet] = []
     result = None
     try:
-        for item in LabKernel().capture(topo, tag, points, on_ready=on_ready, **bounds):  # type: ignore[arg-type]
+        for item in LabKernel().capture(topo, tag, points, on_ready=on_ready, **bounds):
             if isinstance(item, Packet):
                 packets.append(item)
                 if writers:
@@ -144,7 +145,12 @@ def test_time_bound_and_stop(tag: str) -> None:
     _, result = run(topo, tag, [Point("red", "veth-red")], seconds=0.3)
     assert result.reason == "time" and result.ended - result.started >= 0.3
     calls: list[int] = []
-    _, result = run(topo, tag, [Point("red", "veth-red")], seconds=30, stop=lambda: calls.append(1) or len(calls) > 2)
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    _, result = run(topo, tag, [Point("red", "veth-red")], seconds=30, stop=stop)
     assert result.reason == "stopped" and len(calls) == 3
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import socket
+from typing import Any
 
 import dpkt
 import pytest
@@ -55,9 +56,9 @@ def udp() -> bytes:
     return ip(dpkt.udp.UDP(sport=5353, dport=53, ulen=8 + 5, data=b"hello"), dpkt.ip.IP_PROTO_UDP)
 
 
-def ip6(inner: object, nxt: int, src: str = "2001:db8::1", dst: str = "2001:db8::2") -> bytes:
+def ip6(inner: Any, nxt: int, src: str = "2001:db8::1", dst: str = "2001:db8::2") -> bytes:
     packet = dpkt.ip6.IP6(src=v6(src), dst=v6(dst), nxt=nxt, hlim=64, data=inner)
-    packet.plen = len(bytes(inner))  # type: ignore[arg-type]
+    packet.plen = len(bytes(inner))
     return eth(packet, dpkt.ethernet.ETH_TYPE_IP6)
 
 
