@@ -145,6 +145,12 @@ WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
 
+# Packet captures (topology/captures.py): where the worker writes the pcaps and the web tier reads them
+# (one directory both see), the bytes of frames one capture may keep, and the cap on the whole store.
+NETDESIGNER_CAPTURE_DIR = os.environ.get("NETDESIGNER_CAPTURE_DIR", str(BASE_DIR / "captures"))
+NETDESIGNER_CAPTURE_MAX_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_MAX_BYTES", str(16 * 1024 * 1024)))
+NETDESIGNER_CAPTURE_STORE_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_STORE_BYTES", str(512 * 1024 * 1024)))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

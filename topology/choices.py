@@ -24,6 +24,7 @@ class JobKind(models.TextChoices):
     DRIFT = "drift", "Observe drift"
     CLEANUP = "cleanup", "Clean up orphans"
     PLAN = "plan", "Plan"
+    CAPTURE = "capture", "Capture packets"
 
 
 class JobStatus(models.TextChoices):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import events, locks, watch
+from .captures import run_capture
 from .choices import DeploymentState, JobStatus
 from .engine import api as engine
 from .jobs import WRITES, Requeue, finished_event
@@ -298,4 +299,5 @@ RUNNERS: dict[str, Callable[[Context], Any]] = {
     "drift": run_drift,
     "plan": run_plan,
     "cleanup": run_cleanup,
+    "capture": run_capture,
 }

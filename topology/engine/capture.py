@@ -26,6 +26,7 @@ import dpkt
 
 from . import fields as _fields
 from . import nsutil as _nsutil
+from .api import EngineError
 from .decode import summarize
 from .model import BRIDGE, IMPLICIT_HOST, Topology
 
@@ -40,7 +41,7 @@ POLL_SLICE = 0.25  # seconds between checks of `stop` while no packet comes
 _TIMESPEC = struct.Struct("@qq")
 
 
-class CaptureError(Exception):
+class CaptureError(EngineError):
     """A capture cannot start: the message says which node or interface and what to do."""
 
 
@@ -69,7 +70,8 @@ class Packet:
 
 @dataclass
 class CaptureResult:
-    """How the capture ended: reason is "time", "packets", "bytes" or "stopped"."""
+    """How the capture ended: reason is "time", "packets", "bytes", "stopped" or "gone" (an interface
+    went away under the capture, e.g. the lab was destroyed)."""
 
     reason: str = "time"
     packets: int = 0
@@ -221,7 +223,14 @@ def _loop(socks: list[socket.socket], points: Sequence[Point], result: CaptureRe
         ready, _, _ = select.select(socks, [], [], min(left, POLL_SLICE))
         for sock in ready:
             i = index[sock.fileno()]
-            while (got := _receive(sock, buf)) is not None:
+            while True:
+                try:
+                    got = _receive(sock, buf)
+                except OSError:  # ENETDOWN, ENXIO: the interface went away
+                    result.reason = "gone"
+                    return
+                if got is None:
+                    break
                 data, length, ts, outgoing = got
                 if result.bytes + len(data) > max_bytes:
                     result.reason = "bytes"
