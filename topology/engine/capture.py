@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 import dpkt
 
@@ -249,7 +249,7 @@ def _loop(socks: list[socket.socket], points: Sequence[Point], result: CaptureRe
 class PcapWriter:
     """A classic pcap file (Ethernet, microseconds), the format every reader knows (tcpdump -r)."""
 
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
         self._out = out
         self._writer = dpkt.pcap.Writer(out, snaplen=SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB)
 

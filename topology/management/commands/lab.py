@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from topology import jobs
+from topology import cli_capture, jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
 from topology.engine import api as engine
@@ -78,6 +78,7 @@ class Command(BaseCommand):
         p.add_argument("lab")
         p.add_argument("--format", choices=["json", "sh"], default="json")
         sub.add_parser("token", help="create (or show) a user's API token").add_argument("user")
+        cli_capture.add_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -232,6 +233,22 @@ class Command(BaseCommand):
         sys.stdout.flush()
         code = engine.run_in(self.tag_of(lab, required=True), options["node"], argv, topology=topology)
         sys.exit(code)
+
+    def say_now(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def do_capture(self, options: dict[str, Any]) -> None:
+        lab = lab_find(ref=options["lab"])
+        topology = self.lab_topology(lab)
+        if not topology.has_node(options["node"]):
+            self.fail(f"lab '{lab.slug}' has no node '{options['node']}'; `lab show {lab.slug}` lists them")
+        result = cli_capture.run(topology=topology, tag=self.tag_of(lab, required=True), node=options["node"],
+                                 interface=options["interface"], seconds=options["seconds"],
+                                 count=options["count"], write=options["write"],
+                                 out=self.say_now)
+        saved = f", written to {options['write']}" if options["write"] else ""
+        self.stdout.write(f"{result.packets} packet(s) captured ({result.reason}){saved}")
 
     # -- jobs -------------------------------------------------------------------------------------
 
