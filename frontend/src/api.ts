@@ -73,6 +73,7 @@ export const api = {
   ping: (id: number, source: string, target: string, count: number) =>
     call<{ job: number }>("POST", `/labs/${id}/ping`, { source, target, count }),
   job: (jobId: number) => call<Job>("GET", `/jobs/${jobId}`),
+  capture: (id: number, body: unknown) => call<{ job: number }>("POST", `/labs/${id}/captures`, body),
   tables: (id: number, node: string) => call<Tables>("GET", `/labs/${id}/nodes/${encodeURIComponent(node)}/tables`),
   drift: (id: number) => call<unknown[]>("GET", `/labs/${id}/drift`),
   versions: (id: number) => call<VersionRow[] | { items: VersionRow[] }>("GET", `/labs/${id}/versions`),

@@ -3,6 +3,7 @@
 
 import "./style.css";
 import { api } from "./api";
+import { Capture } from "./capture";
 import { h } from "./dom";
 import { Deploy } from "./deploy";
 import { Editor } from "./editor";
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const deploy = new Deploy(shell.deploy, editor, cfg.labId, cfg.role, announce);
   const watch = new Watch(shell.watch, editor, cfg.labId, cfg.role, announce);
   const versions = new Versions(shell.history, editor, cfg.labId);
+  const capture = new Capture(shell.watch, editor, cfg.labId, cfg.role, announce, () => watch.ping());
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     window.clearTimeout(later);
     later = window.setTimeout(() => {
       watch.refreshNodes();
+      capture.refreshPoints();
       deploy.recolour();
     }, 120);
   };
@@ -92,10 +95,15 @@ async function main(): Promise<void> {
     switch (m.type) {
       case "job.progress":
         deploy.onProgress(m);
+        capture.onProgress(m);
         break;
       case "job.finished":
         deploy.onFinished(m);
         watch.onFinished(m);
+        capture.onFinished(m);
+        break;
+      case "capture.packet":
+        capture.onPacket(m);
         break;
       case "ping.reply":
         watch.onReply(m);
