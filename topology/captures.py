@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db.models.signals import post_delete
@@ -84,15 +84,21 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     max_bytes = min(settings.NETDESIGNER_CAPTURE_MAX_BYTES, room)
     tag, topology = _deployed_topology(job)
     capture_dir().mkdir(parents=True, exist_ok=True)
+    remove_files(job)  # a file left by a job of the same id in an earlier database must not be served
     where = ", ".join(str(p) for p in points)
 
+    files: list[IO[bytes]] = []
+    writers: list[PcapWriter] = []
+
     def ready() -> None:
+        # The files are made once the sockets are bound: a capture that cannot start leaves none.
+        for i in range(len(points)):
+            files.append(pcap_path(job.pk, i).open("wb"))
+            writers.append(PcapWriter(files[-1]))
         ctx.progress(0, max_packets, f"capturing on {where} for {seconds:g} s (at most {max_packets} packets)")
 
-    files = [pcap_path(job.pk, i).open("wb") for i in range(len(points))]
     result = CaptureResult()
     try:
-        writers = [PcapWriter(f) for f in files]
         last_row = time.monotonic()
         items = default_kernel().capture(topology, tag, points, seconds=seconds, max_packets=max_packets,
                                          max_bytes=max_bytes, on_ready=ready)
@@ -182,10 +188,13 @@ def _read_pcap(raw: bytes) -> Iterator[tuple[float, bytes]]:
 @receiver(post_delete, sender=Job)
 def _remove_files(sender: Any, instance: Job, **_: Any) -> None:
     """A capture's files go with its job (and so with its lab, whose deletion cascades to its jobs)."""
-    if instance.kind != "capture":
-        return
-    for i in range(max(1, len(instance.params.get("points", [])))):
+    if instance.kind == "capture":
+        remove_files(instance)
+
+
+def remove_files(job: Job) -> None:
+    for i in range(max(1, len(job.params.get("points", [])))):
         try:
-            pcap_path(instance.pk, i).unlink()
+            pcap_path(job.pk, i).unlink()
         except FileNotFoundError:
             pass

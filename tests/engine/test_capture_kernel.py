@@ -164,3 +164,14 @@ def test_capture_refuses_what_is_not_there(tag: str) -> None:
     subprocess.run(["ip", "-n", f"nd-{tag}-red", "link", "del", "veth-red"], check=True)  # both ends go
     with pytest.raises(CaptureError, match="blue/veth-blue failed: no such interface in the kernel"):
         run(topo, tag, [Point("blue", "veth-blue")])
+
+
+def test_a_lab_destroyed_under_a_capture_ends_it(tag: str) -> None:
+    topo = api.parse(example("seed-1-direct"))
+    api.apply(topo, tag)
+
+    def destroy_soon() -> None:
+        threading.Timer(0.3, lambda: api.destroy(tag)).start()
+
+    _, result = run(topo, tag, [Point("blue", "veth-blue")], on_ready=destroy_soon, seconds=20)
+    assert result.reason == "gone"

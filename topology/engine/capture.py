@@ -231,6 +231,9 @@ def _loop(socks: list[socket.socket], points: Sequence[Point], result: CaptureRe
                     return
                 if got is None:
                     break
+                if time.monotonic() >= deadline:  # a slow consumer must not stretch the capture
+                    result.reason = "time"
+                    return
                 data, length, ts, outgoing = got
                 if result.bytes + len(data) > max_bytes:
                     result.reason = "bytes"
