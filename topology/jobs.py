@@ -16,6 +16,8 @@ Job kinds and their params/result (the bodies are in `topology.runners`):
   drift    params {"tables": bool}         result {"drift": [...], "nodes": {node: tables} (when tables)}
   plan     params {"version": n}           result {"operations": [...]}
   cleanup  params {} (job.lab is null)     result {"removed": [tags]}: namespaces nd-<tag>-* of no Deployment
+  capture  params {"points": [{"node","interface"}], "seconds", "max_packets"}  result {"points": [...],
+           "packets", "bytes", "reason", "seconds"}; pcaps in NETDESIGNER_CAPTURE_DIR (topology/captures.py)
 """
 
 from __future__ import annotations

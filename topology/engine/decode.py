@@ -1,11 +1,13 @@
 """One-line summaries of captured Ethernet frames, in tcpdump's words, decoded with dpkt.
 
-Why dpkt and not scapy: dpkt is one pure-Python package of ~2 MB with no dependencies that decodes a
-frame in tens of microseconds (bench/capture_decode.py measures both); scapy is ~20 MB, imports in
-about a second and dissects an order of magnitude slower, and its strength (crafting and sending
-packets) is not needed to read them. The summaries follow tcpdump's vocabulary (`who-has ... tell`,
-`is-at`, `echo request ... id N seq N`, `Flags [S.]`) so that the lesson reads like the tutorial's
-`tcpdump -n` output, with the protocol first: `ICMP echo request 192.168.15.1 > 192.168.15.2 id 3 seq 1`.
+Why dpkt and not scapy (bench/capture_decode.py, this machine): dpkt is one pure-Python package of
+1.6 MB with no dependencies, imports in 0.08 s and gives a summary in ~32 us a frame; scapy 2.8.0 is
+23 MB, imports in 0.84 s and its `Ether(frame).summary()` takes ~370 us, 12x slower, and its strength
+(crafting and sending packets) is not needed to read them.
+
+The summaries follow tcpdump's vocabulary (`who-has ... tell`, `is-at`, `echo request ... id N seq N`,
+`Flags [S.]`) so that the lesson reads like the tutorial's `tcpdump -n` output, with the protocol
+first: `ICMP echo request 192.168.15.1 > 192.168.15.2 id 3 seq 1`.
 """
 
 from __future__ import annotations
