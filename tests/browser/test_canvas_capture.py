@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.canvas import node_point, tab
+from tests.capture_ready import wait_links_up
 from tests.stack import destroy_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
@@ -24,7 +25,7 @@ PACKETS = "[data-testid=capture-packets] li"
 
 
 def applied(make_lab: Any, owner: Any, example: str) -> Any:
-    from topology.models import Job
+    from topology.models import Deployment, Job
     from topology.services.operations import lab_apply_request
 
     lab = make_lab(owner, name=example, document=json.loads((EXAMPLES / f"{example}.json").read_text()))
@@ -33,6 +34,9 @@ def applied(make_lab: Any, owner: Any, example: str) -> Any:
     while Job.objects.get(pk=job.pk).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert Job.objects.get(pk=job.pk).status == "succeeded", Job.objects.get(pk=job.pk).error
+    deployment = Deployment.objects.select_related("version").get(lab=lab)
+    assert deployment.version is not None
+    wait_links_up(deployment.tag, deployment.version.document)
     return lab
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.capture_ready import wait_links_up
 from topology.engine import api
 from topology.engine.backend import LabKernel
 from topology.engine.capture import CaptureError, CaptureResult, Packet, PcapWriter, Point
@@ -65,6 +66,7 @@ def run(topo: Topology, tag: str, points: list[Point], *, on_ready: Callable[[],
 def test_stage2_capture_on_blue_during_a_ping_from_red(tag: str, tmp_path: Path) -> None:
     topo = api.parse(example("seed-2-bridge"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-2-bridge"))
     blue_mac = next(i["mac"] for i in api.tables(topo, tag, "blue")["interfaces"] if i["name"] == "veth-blue")
     start, items = pinging(topo, tag, "red", "blue", count=3)
     pcap = tmp_path / "blue.pcap"
@@ -95,6 +97,7 @@ def test_stage2_capture_on_blue_during_a_ping_from_red(tag: str, tmp_path: Path)
 def test_stage5_masquerade_seen_on_both_sides_of_the_host(tag: str, tmp_path: Path) -> None:
     topo = api.parse(example("seed-5-nat"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-5-nat"))
     start, items = pinging(topo, tag, "blue", "192.168.1.3", count=2)
     pcaps = [tmp_path / "v-net-0.pcap", tmp_path / "eth0.pcap"]
     packets, result = run(topo, tag, [Point("host", "v-net-0"), Point("host", "eth0")], on_ready=start,
@@ -118,6 +121,7 @@ def test_stage5_masquerade_seen_on_both_sides_of_the_host(tag: str, tmp_path: Pa
 def test_packet_count_bound_on_both_sides(tag: str) -> None:
     topo = api.parse(example("seed-1-direct"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-1-direct"))
     start, _ = pinging(topo, tag, "red", "blue", count=3)
     packets, result = run(topo, tag, [Point("blue", "veth-blue")], on_ready=start, seconds=5, max_packets=3)
     assert (len(packets), result.packets, result.reason) == (3, 3, "packets")
@@ -130,6 +134,7 @@ def test_packet_count_bound_on_both_sides(tag: str) -> None:
 def test_byte_bound_keeps_what_fits(tag: str) -> None:
     topo = api.parse(example("seed-1-direct"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-1-direct"))
     start, _ = pinging(topo, tag, "red", "blue", count=3)
     packets, result = run(topo, tag, [Point("blue", "veth-blue")], on_ready=start, seconds=5, max_bytes=250)
     assert result.reason == "bytes"
@@ -142,6 +147,7 @@ def test_byte_bound_keeps_what_fits(tag: str) -> None:
 def test_time_bound_and_stop(tag: str) -> None:
     topo = api.parse(example("seed-1-direct"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-1-direct"))
     _, result = run(topo, tag, [Point("red", "veth-red")], seconds=0.3)
     assert result.reason == "time" and result.ended - result.started >= 0.3
     calls: list[int] = []
@@ -169,6 +175,7 @@ def test_capture_refuses_what_is_not_there(tag: str) -> None:
 def test_a_lab_destroyed_under_a_capture_ends_it(tag: str) -> None:
     topo = api.parse(example("seed-1-direct"))
     api.apply(topo, tag)
+    wait_links_up(tag, example("seed-1-direct"))
 
     def destroy_soon() -> None:
         threading.Timer(0.3, lambda: api.destroy(tag)).start()

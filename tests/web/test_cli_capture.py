@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
+from tests.capture_ready import wait_links_up
 from topology.engine import api as engine
 from topology.models import Deployment
 
@@ -44,6 +45,7 @@ def test_lab_capture_prints_and_writes_pcap(tmp_path: Path) -> None:
     try:
         assert lab("apply", slug, "--inline")[0] == 0
         tag = Deployment.objects.get(lab__slug=slug).tag
+        wait_links_up(tag, json.loads((EXAMPLES / "seed-2-bridge.json").read_text()))
         out, err = Lines(), io.StringIO()
         args = ["lab", "capture", slug, "blue", "veth-blue", "--seconds", "3", "--write", str(pcap)]
         runner = threading.Thread(target=call_command, args=args, kwargs={"stdout": out, "stderr": err})

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.capture_ready import wait_links_up
 from tests.stack import Socket, Stack, api, api_token, make_user, ws_connect
-from topology.models import Job
+from topology.models import Deployment, Job
 
 pytestmark = [pytest.mark.services, pytest.mark.root]
 
@@ -27,6 +28,9 @@ def apply(stack: Stack, sock: Socket, token: str, lab_id: int) -> None:
     assert status == 202, body
     done = sock.until(lambda e: e["type"] == "job.finished" and e["job"] == body["job"], timeout=120)
     assert done["status"] == "succeeded", done
+    deployment = Deployment.objects.select_related("version").get(lab_id=lab_id)
+    assert deployment.version is not None
+    wait_links_up(deployment.tag, deployment.version.document)
 
 
 def start_capture(stack: Stack, sock: Socket, token: str, lab_id: int, body: dict[str, Any]) -> int:
