@@ -81,6 +81,7 @@ def test_capture_during_a_ping_fills_the_list_live(stack: Any, user_page: Any, m
         # Live: packets are listed while the capture still runs (it lasts 15 s; the ping about one).
         assert page.locator("[data-testid=capture-status]").text_content().startswith("Capturing on")
         assert page.get_by_role("button", name="Capture", exact=True).is_disabled()
+        assert not page.get_by_test_id("capture-download").is_visible()  # only once it has ended
         page.wait_for_function(
             f"() => [...document.querySelectorAll('{PACKETS}')].filter((li) => /ICMP echo reply/.test(li.textContent)).length === 3",
             timeout=30_000)

@@ -12,6 +12,7 @@ import pytest
 
 from topology.engine import api
 from topology.engine.capture import Packet, PcapWriter, Point, check_point, interfaces_of
+from topology.engine.capture_path import Hop, NoPath, path_hops, path_points
 from topology.engine.decode import summarize, tcp_flags
 
 from .conftest import example
@@ -153,3 +154,46 @@ def test_pcap_writer_round_trip() -> None:
     read = list(dpkt.pcap.Reader(out))
     assert [data for _ts, data in read] == frames
     assert [round(ts, 2) for ts, _ in read] == [1700000000.25, 1700000001.25]
+
+
+PATHS = [
+    ("seed-1-direct", "red", "192.168.15.2", [("red", "veth-red")]),
+    ("seed-2-bridge", "red", "blue", [("red", "veth-red"), ("v-net-0", "veth-blue-br")]),
+    ("seed-2-bridge", "red", "192.168.15.5", [("red", "veth-red")]),
+    ("seed-5-nat", "blue", "192.168.1.3", [("blue", "veth-blue"), ("v-net-0", "v-net-0"), ("host", "eth0")]),
+    ("seed-5-nat", "lan", "blue", [("lan", "eth0"), ("host", "v-net-0"), ("v-net-0", "veth-blue-br")]),
+    ("router", "h1", "10.0.2.10", [("h1", "eth0"), ("r1", "eth2")]),
+    ("router", "h1", "h1", []),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "target", "points"), PATHS, ids=[f"{p[0]}:{p[1]}>{p[2]}" for p in PATHS])
+def test_path_points_one_per_cable_crossed(name: str, source: str, target: str,
+                                           points: list[tuple[str, str]]) -> None:
+    topo = api.parse(example(name))
+    found = path_points(topo, source, target)
+    assert [(p.node, p.interface) for p in found] == points
+    assert all(check_point(topo, p) is None for p in found)  # every point is one a capture accepts
+
+
+def test_path_hops_have_the_shape_of_predicted_hops() -> None:
+    hops = path_hops(api.parse(example("seed-5-nat")), "blue", "192.168.1.3")
+    assert hops == [Hop("blue", None, "veth-blue"), Hop("v-net-0", "veth-blue-br", "v-net-0"),
+                    Hop("host", "v-net-0", "eth0"), Hop("lan", "eth0", None)]
+
+
+@pytest.mark.parametrize(("source", "target", "message"), [
+    ("green", "blue", "'green' is not a node of the lab"),
+    ("red", "10.9.9.9", "no interface of the design has the address 10.9.9.9"),
+    ("red", "not an address", "neither a node of the lab nor an address"),
+])
+def test_no_path(source: str, target: str, message: str) -> None:
+    with pytest.raises(NoPath, match=message):
+        path_points(api.parse(example("seed-2-bridge")), source, target)
+
+
+def test_two_separate_islands_have_no_path() -> None:
+    doc = example("seed-1-direct")
+    doc["nodes"].append({"name": "green", "kind": "namespace"})
+    with pytest.raises(NoPath, match="no cable path joins red and green"):
+        path_points(api.parse(doc), "red", "green")
