@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,8 @@ from .engine.capture import CaptureError, CaptureResult, Packet, PcapWriter, Poi
 from .kernel import default_kernel
 from .models import Deployment, Job, TopologyVersion
 
+STOP_CHECK = 0.25  # seconds between looks at the stop flag (a Redis GET)
+STOP_TTL = 600  # seconds a stop flag is kept (longer than any capture)
 LOGGED_PACKETS = 100  # packet summaries kept in the job's log (all of them are streamed and in the pcap)
 ROW_INTERVAL = 1.0  # seconds between writes of the packet count to the Job row
 
@@ -48,6 +50,37 @@ def store_used() -> int:
         return sum(e.stat().st_size for e in os.scandir(capture_dir()) if e.is_file())
     except FileNotFoundError:
         return 0
+
+
+def stop_key(job_id: int) -> str:
+    return f"nd:capture:stop:{int(job_id)}"
+
+
+def request_stop(job_id: int) -> None:
+    """Ask the worker running the capture to end it now (it looks every STOP_CHECK seconds)."""
+    from .locks import redis_client
+
+    redis_client().set(stop_key(job_id), "1", ex=STOP_TTL)
+
+
+def _stop_flag(job_id: int) -> Callable[[], bool]:
+    """A cheap `stop` for the engine: Redis is asked at most every STOP_CHECK seconds; a Redis that does
+    not answer never stops a capture (its bounds still do)."""
+    from .locks import redis_client
+
+    state = {"next": 0.0, "stop": False}
+
+    def stop() -> bool:
+        now = time.monotonic()
+        if not state["stop"] and now >= state["next"]:
+            state["next"] = now + STOP_CHECK
+            try:
+                state["stop"] = bool(redis_client().exists(stop_key(job_id)))
+            except Exception:  # noqa: BLE001 - see the docstring
+                state["stop"] = False
+        return bool(state["stop"])
+
+    return stop
 
 
 def job_points(job: Job) -> list[Point]:
@@ -101,7 +134,7 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     try:
         last_row = time.monotonic()
         items = default_kernel().capture(topology, tag, points, seconds=seconds, max_packets=max_packets,
-                                         max_bytes=max_bytes, on_ready=ready)
+                                         max_bytes=max_bytes, on_ready=ready, stop=_stop_flag(job.pk))
         for item in items:
             if not isinstance(item, Packet):
                 result = item

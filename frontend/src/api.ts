@@ -74,6 +74,7 @@ export const api = {
     call<{ job: number }>("POST", `/labs/${id}/ping`, { source, target, count }),
   job: (jobId: number) => call<Job>("GET", `/jobs/${jobId}`),
   capture: (id: number, body: unknown) => call<{ job: number }>("POST", `/labs/${id}/captures`, body),
+  captureStop: (id: number, job: number) => call<{ job: number }>("POST", `/labs/${id}/captures/${job}/stop`),
   tables: (id: number, node: string) => call<Tables>("GET", `/labs/${id}/nodes/${encodeURIComponent(node)}/tables`),
   drift: (id: number) => call<unknown[]>("GET", `/labs/${id}/drift`),
   versions: (id: number) => call<VersionRow[] | { items: VersionRow[] }>("GET", `/labs/${id}/versions`),

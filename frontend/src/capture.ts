@@ -25,7 +25,7 @@ const MAX_ROWS = 1000;
 const MAX_DOTS = 40;
 const DOT_MS = 700;
 const READY_WAIT_MS = 15_000;
-const REASONS: Record<string, string> = { time: "its time limit", packets: "its packet limit", bytes: "its size limit", gone: "an interface going away" };
+const REASONS: Record<string, string> = { time: "its time limit", packets: "its packet limit", bytes: "its size limit", gone: "an interface going away", stopped: "Stop" };
 
 /** Every interface a capture can name, from the drawing: cable ends, and each bridge's own device. */
 export function capturePoints(editor: Editor): CapturePoint[] {
@@ -45,6 +45,7 @@ export class Capture {
   private menu: HTMLElement | null = null;
   private startButton: HTMLButtonElement | null = null;
   private pathButton: HTMLButtonElement | null = null;
+  private stopButton: HTMLButtonElement | null = null;
   private job: number | null = null;
   private count = 0;
   private flying = 0;
@@ -73,10 +74,14 @@ export class Capture {
         const [node, iface] = this.pointSelect.value.split("/");
         if (node && iface) void this.start({ points: [{ node, interface: iface }] });
       });
+      this.stopButton = h("button", { type: "button", "data-action": "capture-stop", text: "Stop", hidden: true });
+      this.stopButton.addEventListener("click", () => {
+        if (this.job !== null) void api.captureStop(this.labId, this.job).catch((e: Error) => this.setStatus(`Could not stop: ${e.message}`, true));
+      });
       section.append(h("div", { class: "capture-form" },
         h("div", { class: "field" }, h("label", { for: "capture-point", text: "Capture on" }), this.pointSelect),
         h("div", { class: "field narrow" }, h("label", { for: "capture-seconds", text: "Seconds" }), this.seconds),
-        this.startButton));
+        this.startButton, this.stopButton));
       this.pathButton = h("button", { type: "button", "data-action": "capture-path", text: "Capture the path", title: "Capture on every hop from the ping's source to its target, then ping" });
       this.pathButton.addEventListener("click", () => void this.capturePath());
       root.querySelector(".ping-form")?.append(this.pathButton);
@@ -206,6 +211,7 @@ export class Capture {
   private setButtons(running: boolean): void {
     if (this.startButton) this.startButton.disabled = running;
     if (this.pathButton) this.pathButton.disabled = running;
+    if (this.stopButton) this.stopButton.hidden = !running;
   }
 
   // ----- the canvas: dots along cables, right-click menus -------------------------------------

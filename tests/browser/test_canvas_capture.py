@@ -82,6 +82,7 @@ def test_capture_during_a_ping_fills_the_list_live(stack: Any, user_page: Any, m
         assert page.locator("[data-testid=capture-status]").text_content().startswith("Capturing on")
         assert page.get_by_role("button", name="Capture", exact=True).is_disabled()
         assert not page.get_by_test_id("capture-download").is_visible()  # only once it has ended
+        assert page.get_by_role("button", name="Stop", exact=True).is_visible()
         page.wait_for_function(
             f"() => [...document.querySelectorAll('{PACKETS}')].filter((li) => /ICMP echo reply/.test(li.textContent)).length === 3",
             timeout=30_000)
@@ -96,6 +97,7 @@ def test_capture_during_a_ping_fills_the_list_live(stack: Any, user_page: Any, m
         download.wait_for(state="visible", timeout=40_000)
         page.wait_for_function(
             "() => /ended by its time limit/.test(document.querySelector('[data-testid=capture-status]').textContent)")
+        assert not page.get_by_role("button", name="Stop", exact=True).is_visible()
         with page.expect_download() as info:
             download.click()
         saved = tmp_path / "capture.pcap"

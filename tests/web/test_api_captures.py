@@ -190,3 +190,27 @@ def test_files_go_with_the_job_and_with_the_lab(world: World, store: Path) -> No
     assert sorted(p.name for p in store.iterdir()) == [f"job-{two.pk}-0.pcap"]
     world.lab.delete()
     assert list(store.iterdir()) == []
+
+
+@pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("viewer", 403), ("editor", 403),
+                                             ("operator", 202), ("owner", 202)])
+def test_stopping_a_capture_needs_the_operator_role(world: World, who: str, status: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(captures, "request_stop", asked.append)
+    job = finished_capture(world, [("blue", "veth-blue")], status=JobStatus.RUNNING)
+    response = post(world.client(who), f"/api/labs/{world.lab.pk}/captures/{job.pk}/stop")
+    assert response.status_code == status, response.content
+    assert asked == ([job.pk] if status == 202 else [])
+
+
+def test_stopping_what_has_ended_or_is_not_a_capture(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[int] = []
+    monkeypatch.setattr(captures, "request_stop", asked.append)
+    client = world.client("operator")
+    ended = finished_capture(world, [("blue", "veth-blue")])
+    response = post(client, f"/api/labs/{world.lab.pk}/captures/{ended.pk}/stop")
+    assert response.status_code == 409 and "already ended" in response.json()["detail"]
+    ping = Job.objects.create(lab=world.lab, kind=JobKind.PING, status=JobStatus.RUNNING)
+    assert post(client, f"/api/labs/{world.lab.pk}/captures/{ping.pk}/stop").status_code == 404
+    assert asked == []

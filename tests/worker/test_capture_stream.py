@@ -153,6 +153,22 @@ def test_a_capture_ends_at_its_bounds_when_the_browser_has_gone(stack: Stack) ->
     assert row.finished is not None and row.started is not None
 
 
+def test_stop_ends_a_capture_before_its_time(stack: Stack) -> None:
+    operator = make_user("stopper")
+    token = api_token(operator)
+    with lab_socket(stack, token, "seed-1-direct") as (lab_id, sock):
+        apply(stack, sock, token, lab_id)
+        job = start_capture(stack, sock, token, lab_id, {"node": "red", "interface": "veth-red", "seconds": 120})
+        status, body = api(stack, "POST", f"/api/labs/{lab_id}/captures/{job}/stop", token=token)
+        assert (status, body) == (202, {"job": job})
+        end = finished(sock, job)
+        assert end["status"] == "succeeded", end
+        result = Job.objects.get(pk=job).result or {}
+        assert result["reason"] == "stopped" and result["seconds"] < 120
+        status, body = api(stack, "POST", f"/api/labs/{lab_id}/captures/{job}/stop", token=token)
+        assert status == 409, body
+
+
 def test_the_packet_bound_through_the_worker(stack: Stack) -> None:
     operator = make_user("counter")
     token = api_token(operator)

@@ -54,6 +54,14 @@ def lab_capture(request: HttpRequest, lab_id: int, payload: CaptureIn) -> Status
     return Status(202, {"job": job.pk})
 
 
+@router.post("/labs/{lab_id}/captures/{job_id}/stop", response={202: JobRef, **ERRORS},
+             summary="End a running capture now (operator)")
+def lab_capture_stop(request: HttpRequest, lab_id: int, job_id: int) -> Status[Any]:
+    lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
+    job = svc.capture_stop(lab=lab, user=request.auth, job_id=job_id)  # type: ignore[attr-defined]
+    return Status(202, {"job": job.pk})
+
+
 @router.get("/jobs/{job_id}/pcap", response={200: None, **ERRORS},
             summary="A finished capture as pcap (one interface) or pcapng (several; ?point=N: that one as pcap)")
 def job_pcap(request: HttpRequest, job_id: int, point: int | None = None) -> HttpResponse:

@@ -88,6 +88,20 @@ def lab_capture_request(*, lab: Lab, user: Any, points: list[dict[str, Any]] | N
     return _request(lab=lab, user=user, kind=JobKind.CAPTURE, params=params, dispatch=dispatch)
 
 
+def capture_stop(*, lab: Lab, user: Any, job_id: int) -> Job:
+    """Stop a running capture of the lab now (operator); 409 once it has ended."""
+    _check(user, lab, Role.OPERATOR)
+    job = Job.objects.filter(pk=job_id, lab=lab, kind=JobKind.CAPTURE).first()
+    if job is None:
+        raise NotFound("no such capture on this lab")
+    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        raise Conflict("the capture has already ended")
+    from .. import captures
+
+    captures.request_stop(job.pk)
+    return job
+
+
 def capture_job_for_download(*, user: Any, job_id: int) -> Job:
     """A finished capture job whose pcap the user may download (operator on its lab)."""
     job = Job.objects.select_related("lab").filter(pk=job_id).first()
