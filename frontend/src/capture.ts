@@ -41,6 +41,7 @@ export class Capture {
   private status: HTMLElement;
   private list: HTMLOListElement;
   private download: HTMLAnchorElement;
+  private filter: HTMLInputElement;
   private dots: HTMLElement;
   private menu: HTMLElement | null = null;
   private startButton: HTMLButtonElement | null = null;
@@ -66,6 +67,10 @@ export class Capture {
     this.seconds = h("input", { id: "capture-seconds", type: "number", min: "1", max: "120", value: "10" });
     this.status = h("p", { class: "capture-status", role: "status", "data-testid": "capture-status" });
     this.list = h("ol", { class: "capture-packets", "aria-label": "Captured packets", "data-testid": "capture-packets" });
+    this.filter = h("input", { id: "capture-filter", type: "search", placeholder: "e.g. icmp, 192.168.1.2, eth0", autocomplete: "off" });
+    this.filter.addEventListener("input", () => {
+      for (const li of this.list.querySelectorAll<HTMLElement>("li")) li.hidden = !this.matches(li.textContent ?? "");
+    });
     this.download = h("a", { class: "button capture-download", "data-testid": "capture-download", hidden: true, text: "Download pcap" });
     const section = h("section", { class: "capture", "aria-label": "Packet capture" }, h("h2", { text: "Capture" }));
     if (this.operate) {
@@ -88,7 +93,8 @@ export class Capture {
     } else {
       section.append(h("p", { class: "muted", text: "Capturing needs the operator role; captures others start show here." }));
     }
-    section.append(this.status, this.download, this.list);
+    section.append(this.status, this.download,
+      h("div", { class: "field" }, h("label", { for: "capture-filter", text: "Show only packets with" }), this.filter), this.list);
     const tables = [...root.querySelectorAll("h2")].find((e) => e.textContent === "Tables");
     root.insertBefore(section, tables ?? null);
     const wrap = editor.cy.container()?.parentElement ?? document.body;
@@ -172,8 +178,10 @@ export class Capture {
     if (this.list.children.length < MAX_ROWS) {
       const when = new Date(m.ts * 1000);
       const clock = `${when.toLocaleTimeString("en-GB", { hour12: false })}.${String(when.getMilliseconds()).padStart(3, "0")}`;
-      this.list.append(h("li", { "data-node": m.node, "data-interface": m.interface },
-        h("time", { text: clock }), h("span", { class: "where", text: `${m.node}/${m.interface}` }), h("span", { class: "summary", text: m.summary })));
+      const row = h("li", { "data-node": m.node, "data-interface": m.interface },
+        h("time", { text: clock }), h("span", { class: "where", text: `${m.node}/${m.interface}` }), h("span", { class: "summary", text: m.summary }));
+      row.hidden = !this.matches(row.textContent ?? "");
+      this.list.append(row);
     }
     this.fly(m);
   }
@@ -201,6 +209,11 @@ export class Capture {
       this.download.hidden = false;
     }
     if (!this.operate) this.job = null;
+  }
+
+  private matches(text: string): boolean {
+    const want = this.filter.value.trim().toLowerCase();
+    return !want || text.toLowerCase().includes(want);
   }
 
   private setStatus(text: string, bad: boolean): void {

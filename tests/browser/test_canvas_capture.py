@@ -147,6 +147,10 @@ def test_capture_the_path_shows_the_masquerade(stack: Any, user_page: Any, make_
         assert sum("ICMP echo request 192.168.1.2 > 192.168.1.3" in r for r in eth0) == 2, "\n".join(rows)
         assert sum("ICMP echo request 192.168.15.2 > 192.168.1.3" in r for r in bridge) == 2, rows
         assert not any("192.168.15.2" in r for r in eth0)
+        # The filter keeps only the matching rows in view.
+        page.get_by_label("Show only packets with").fill("echo request 192.168.1.2")
+        shown = page.locator(PACKETS + ":visible").all_text_contents()
+        assert len(shown) == 2 and all("host/eth0" in r for r in shown), shown
         assert ui.errors == []
     finally:
         destroy_lab(lab)
