@@ -123,7 +123,8 @@ def test_capture_during_a_ping_fills_the_list_live(stack: Any, user_page: Any, m
         destroy_lab(lab)
 
 
-def test_capture_the_path_shows_the_masquerade(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:
+def test_capture_the_path_shows_the_masquerade(stack: Any, user_page: Any, make_lab: Any, users: Any,
+                                              artifacts: Path) -> None:
     bob = users("bob-capture")
     lab = applied(make_lab, bob, "seed-5-nat")
     ui = user_page(bob)
@@ -151,6 +152,8 @@ def test_capture_the_path_shows_the_masquerade(stack: Any, user_page: Any, make_
         page.get_by_label("Show only packets with").fill("echo request 192.168.1.2")
         shown = page.locator(PACKETS + ":visible").all_text_contents()
         assert len(shown) == 2 and all("host/eth0" in r for r in shown), shown
+        page.get_by_label("Show only packets with").fill("echo request")
+        page.screenshot(path=str(artifacts / "canvas-capture-path.png"))
         assert ui.errors == []
     finally:
         destroy_lab(lab)
