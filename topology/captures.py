@@ -52,30 +52,33 @@ def store_used() -> int:
         return 0
 
 
-def stop_key(job_id: int) -> str:
-    return f"nd:capture:stop:{int(job_id)}"
+def stop_key(job: Job) -> str:
+    """The job's stop flag in Redis, named by its id and its creation time: ids start again with a new
+    database and several installs may share a Redis, and a stale flag must never stop another capture."""
+    return f"nd:capture:stop:{int(job.pk)}:{job.created.timestamp():.6f}"
 
 
-def request_stop(job_id: int) -> None:
+def request_stop(job: Job) -> None:
     """Ask the worker running the capture to end it now (it looks every STOP_CHECK seconds)."""
     from .locks import redis_client
 
-    redis_client().set(stop_key(job_id), "1", ex=STOP_TTL)
+    redis_client().set(stop_key(job), "1", ex=STOP_TTL)
 
 
-def _stop_flag(job_id: int) -> Callable[[], bool]:
+def _stop_flag(job: Job) -> Callable[[], bool]:
     """A cheap `stop` for the engine: Redis is asked at most every STOP_CHECK seconds; a Redis that does
     not answer never stops a capture (its bounds still do)."""
     from .locks import redis_client
 
     state = {"next": 0.0, "stop": False}
+    key = stop_key(job)
 
     def stop() -> bool:
         now = time.monotonic()
         if not state["stop"] and now >= state["next"]:
             state["next"] = now + STOP_CHECK
             try:
-                state["stop"] = bool(redis_client().exists(stop_key(job_id)))
+                state["stop"] = bool(redis_client().exists(key))
             except Exception:  # noqa: BLE001 - see the docstring
                 state["stop"] = False
         return bool(state["stop"])
@@ -134,7 +137,7 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     try:
         last_row = time.monotonic()
         items = default_kernel().capture(topology, tag, points, seconds=seconds, max_packets=max_packets,
-                                         max_bytes=max_bytes, on_ready=ready, stop=_stop_flag(job.pk))
+                                         max_bytes=max_bytes, on_ready=ready, stop=_stop_flag(job))
         for item in items:
             if not isinstance(item, Packet):
                 result = item

@@ -192,20 +192,28 @@ def test_files_go_with_the_job_and_with_the_lab(world: World, store: Path) -> No
     assert list(store.iterdir()) == []
 
 
+def test_stop_flags_of_two_jobs_with_one_id_differ(world: World) -> None:
+    first = Job.objects.create(lab=world.lab, kind=JobKind.CAPTURE)
+    key, pk = captures.stop_key(first), first.pk
+    first.delete()
+    again = Job.objects.create(pk=pk, lab=world.lab, kind=JobKind.CAPTURE)  # a new database, the same id
+    assert captures.stop_key(again) != key and captures.stop_key(again).startswith(f"nd:capture:stop:{pk}:")
+
+
 @pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("viewer", 403), ("editor", 403),
                                              ("operator", 202), ("owner", 202)])
 def test_stopping_a_capture_needs_the_operator_role(world: World, who: str, status: int,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[int] = []
+    asked: list[Job] = []
     monkeypatch.setattr(captures, "request_stop", asked.append)
     job = finished_capture(world, [("blue", "veth-blue")], status=JobStatus.RUNNING)
     response = post(world.client(who), f"/api/labs/{world.lab.pk}/captures/{job.pk}/stop")
     assert response.status_code == status, response.content
-    assert asked == ([job.pk] if status == 202 else [])
+    assert [j.pk for j in asked] == ([job.pk] if status == 202 else [])
 
 
 def test_stopping_what_has_ended_or_is_not_a_capture(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[int] = []
+    asked: list[Job] = []
     monkeypatch.setattr(captures, "request_stop", asked.append)
     client = world.client("operator")
     ended = finished_capture(world, [("blue", "veth-blue")])

@@ -98,7 +98,7 @@ def capture_stop(*, lab: Lab, user: Any, job_id: int) -> Job:
         raise Conflict("the capture has already ended")
     from .. import captures
 
-    captures.request_stop(job.pk)
+    captures.request_stop(job)
     return job
 
 
