@@ -6,7 +6,7 @@ Job params {"points": [{"node", "interface"}], "seconds", "max_packets"}; result
 "points", and "outgoing"). The worker enforces the bounds (time, count, bytes) whatever happens to whoever
 asked: a closed browser changes nothing, the capture ends at its bounds.
 
-The pcaps live in settings.NETDESIGNER_CAPTURE_DIR as `job-<id>-<point>.pcap`, one classic pcap per
+The pcaps live in settings.NETDESIGNER_CAPTURE_DIR as `job-<id>-<created>-<point>.pcap`, one classic pcap per
 interface; the store as a whole is capped (NETDESIGNER_CAPTURE_STORE_BYTES) and each capture too
 (NETDESIGNER_CAPTURE_MAX_BYTES). Deleting the job (or its lab) deletes its files (`_remove_files`).
 """
@@ -40,8 +40,10 @@ def capture_dir() -> Path:
     return Path(settings.NETDESIGNER_CAPTURE_DIR)
 
 
-def pcap_path(job_id: int, point: int) -> Path:
-    return capture_dir() / f"job-{int(job_id)}-{int(point)}.pcap"
+def pcap_path(job: Job, point: int) -> Path:
+    """`job-<id>-<created, microseconds>-<point>.pcap`: ids start again with a new database, so the name
+    also carries the job's creation time, and a file left by an earlier job is never taken for this one's."""
+    return capture_dir() / f"job-{int(job.pk)}-{round(job.created.timestamp() * 1e6)}-{int(point)}.pcap"
 
 
 def store_used() -> int:
@@ -120,7 +122,6 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     max_bytes = min(settings.NETDESIGNER_CAPTURE_MAX_BYTES, room)
     tag, topology = _deployed_topology(job)
     capture_dir().mkdir(parents=True, exist_ok=True)
-    remove_files(job)  # a file left by a job of the same id in an earlier database must not be served
     where = ", ".join(str(p) for p in points)
 
     files: list[IO[bytes]] = []
@@ -129,7 +130,7 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     def ready() -> None:
         # The files are made once the sockets are bound: a capture that cannot start leaves none.
         for i in range(len(points)):
-            files.append(pcap_path(job.pk, i).open("wb"))
+            files.append(pcap_path(job, i).open("wb"))
             writers.append(PcapWriter(files[-1]))
         ctx.progress(0, max_packets, f"capturing on {where} for {seconds:g} s (at most {max_packets} packets)")
 
@@ -156,7 +157,7 @@ def run_capture(ctx: Any) -> dict[str, Any]:
     ctx.update(done=result.packets, total=max_packets)
     ctx.say(f"captured {result.packets} packet(s), {result.bytes} bytes; ended by {_why(result.reason)}")
     return {
-        "points": [{"node": p.node, "interface": p.interface, "packets": n, "file": pcap_path(job.pk, i).name}
+        "points": [{"node": p.node, "interface": p.interface, "packets": n, "file": pcap_path(job, i).name}
                    for i, (p, n) in enumerate(zip(points, result.per_point or [0] * len(points), strict=True))],
         "packets": result.packets, "bytes": result.bytes, "reason": result.reason,
         "seconds": round(max(0.0, result.ended - result.started), 3),
@@ -179,7 +180,7 @@ def packet_event(job_id: int, packet: Packet) -> dict[str, Any]:
 
 def pcap_bytes(job: Job, point: int) -> bytes:
     """One interface's capture as a classic pcap."""
-    path = pcap_path(job.pk, point)
+    path = pcap_path(job, point)
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -231,6 +232,6 @@ def _remove_files(sender: Any, instance: Job, **_: Any) -> None:
 def remove_files(job: Job) -> None:
     for i in range(max(1, len(job.params.get("points", [])))):
         try:
-            pcap_path(job.pk, i).unlink()
+            pcap_path(job, i).unlink()
         except FileNotFoundError:
             pass

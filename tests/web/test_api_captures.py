@@ -130,7 +130,7 @@ def finished_capture(world: World, points: list[tuple[str, str]], status: str = 
                              params={"points": [{"node": n, "interface": i} for n, i in points]})
     captures.capture_dir().mkdir(parents=True, exist_ok=True)
     for index, (node, iface) in enumerate(points):
-        with captures.pcap_path(job.pk, index).open("wb") as out:
+        with captures.pcap_path(job, index).open("wb") as out:
             writer = PcapWriter(out)
             for k in range(index + 1):
                 writer.write(Packet(point=index, node=node, interface=iface, ts=1700000000.0 + index + k / 10,
@@ -187,7 +187,7 @@ def test_files_go_with_the_job_and_with_the_lab(world: World, store: Path) -> No
     two = finished_capture(world, [("blue", "veth-blue")])
     assert len(list(store.iterdir())) == 3
     one.delete()
-    assert sorted(p.name for p in store.iterdir()) == [f"job-{two.pk}-0.pcap"]
+    assert sorted(p.name for p in store.iterdir()) == [captures.pcap_path(two, 0).name]
     world.lab.delete()
     assert list(store.iterdir()) == []
 

@@ -72,8 +72,8 @@ def test_packets_are_streamed_written_and_counted(setup: dict[str, Any], monkeyp
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.result == {
-        "points": [{"node": "host", "interface": "v-net-0", "packets": 2, "file": f"job-{job.pk}-0.pcap"},
-                   {"node": "host", "interface": "eth0", "packets": 2, "file": f"job-{job.pk}-1.pcap"}],
+        "points": [{"node": "host", "interface": "v-net-0", "packets": 2, "file": captures.pcap_path(job, 0).name},
+                   {"node": "host", "interface": "eth0", "packets": 2, "file": captures.pcap_path(job, 1).name}],
         "packets": 4, "bytes": 4 * len(FRAME), "reason": "packets", "seconds": 2.5}
     call = kernel.calls[0]
     assert call["tag"] == "abc123" and (call["seconds"], call["max_packets"]) == (3.0, 4)
@@ -97,11 +97,14 @@ def test_a_capture_that_cannot_start_fails_in_words_and_leaves_no_file(setup: di
                         lambda: FakeKernel(1, fail="capturing on host/eth0 failed: no such interface in the kernel"))
     job = capture_job(setup["lab"], [("host", "eth0")])
     captures.capture_dir().mkdir(parents=True)
-    captures.pcap_path(job.pk, 0).write_bytes(b"left over from an earlier database")
+    stale = captures.capture_dir() / f"job-{job.pk}-1-0.pcap"  # a job of the same id in an earlier database
+    stale.write_bytes(b"left over")
     runners.run(job)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "no such interface in the kernel" in job.error
-    assert not captures.pcap_path(job.pk, 0).exists()
+    assert not captures.pcap_path(job, 0).exists() and captures.pcap_path(job, 0) != stale
+    with pytest.raises(FileNotFoundError):
+        captures.pcap_bytes(job, 0)
 
 
 @pytest.mark.parametrize(("used", "refused"), [(0, False), (999, False), (1000, True)])
