@@ -173,6 +173,11 @@ NETDESIGNER_MAX_PINGS_PER_USER = int(os.environ.get("NETDESIGNER_MAX_PINGS_PER_U
 # have open at once, on all hosts together.
 NETDESIGNER_TERMINAL_IDLE_SECONDS = float(os.environ.get("NETDESIGNER_TERMINAL_IDLE_SECONDS", "900"))
 NETDESIGNER_TERMINAL_SESSIONS_PER_USER = int(os.environ.get("NETDESIGNER_TERMINAL_SESSIONS_PER_USER", "4"))
+# Packet captures (topology/captures.py): where the worker writes the pcaps and the web tier reads them
+# (one directory both see), the bytes of frames one capture may keep, and the cap on the whole store.
+NETDESIGNER_CAPTURE_DIR = os.environ.get("NETDESIGNER_CAPTURE_DIR", str(BASE_DIR / "captures"))
+NETDESIGNER_CAPTURE_MAX_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_MAX_BYTES", str(16 * 1024 * 1024)))
+NETDESIGNER_CAPTURE_STORE_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_STORE_BYTES", str(512 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

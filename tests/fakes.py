@@ -70,6 +70,10 @@ class FakeKernel:
     def userns_of(self, topology: Topology, tag: str, node: str) -> int:
         raise OSError("the fake kernel has no namespaces")
 
+    def capture(self, topology: Topology, tag: str, points: Any, *, seconds: float = 10.0, max_packets: int = 1000,
+                max_bytes: int = 0, stop: Any = None, on_ready: Any = None) -> Any:
+        raise OSError("the fake kernel has no interfaces to capture on")
+
     def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80, rows: int = 24) -> Any:
         raise OSError("the fake kernel has no namespaces to open a shell in")
 

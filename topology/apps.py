@@ -5,3 +5,6 @@ class TopologyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "topology"
     verbose_name = "NetDesigner"
+
+    def ready(self) -> None:
+        from . import captures  # noqa: F401 - connects the signal that deletes a capture's files with its job

@@ -28,6 +28,7 @@ class JobKind(models.TextChoices):
     PLAN = "plan", "Plan"
     EXPLAIN = "explain", "Explain reachability"
     TEST = "test", "Run the checks"
+    CAPTURE = "capture", "Capture packets"
 
 
 class JobStatus(models.TextChoices):

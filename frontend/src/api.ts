@@ -73,6 +73,8 @@ export const api = {
   ping: (id: number, source: string, target: string, count: number) =>
     call<{ job: number }>("POST", `/labs/${id}/ping`, { source, target, count }),
   job: (jobId: number) => call<Job>("GET", `/jobs/${jobId}`),
+  capture: (id: number, body: unknown) => call<{ job: number }>("POST", `/labs/${id}/captures`, body),
+  captureStop: (id: number, job: number) => call<{ job: number }>("POST", `/labs/${id}/captures/${job}/stop`),
   tables: (id: number, node: string) => call<Tables>("GET", `/labs/${id}/nodes/${encodeURIComponent(node)}/tables`),
   drift: (id: number) => call<unknown[]>("GET", `/labs/${id}/drift`),
   keepDrift: (id: number, version: number, item: unknown) =>

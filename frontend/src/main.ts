@@ -3,6 +3,7 @@
 
 import "./style.css";
 import { api } from "./api";
+import { Capture } from "./capture";
 import { h } from "./dom";
 import { Deploy } from "./deploy";
 import { Editor } from "./editor";
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const explain = new Explain(shell.watch, editor, cfg.labId, cfg.role);
   const terminals = new Terminals(shell.terminal, editor, cfg.labId, cfg.role);
   document.getElementById("tab-terminal")?.addEventListener("click", () => requestAnimationFrame(() => terminals.shown()));
+  const capture = new Capture(shell.watch, editor, cfg.labId, cfg.role, announce, () => watch.ping());
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
       watch.refreshNodes();
       explain.refresh();
       terminals.refreshNodes();
+      capture.refreshPoints();
       deploy.recolour();
     }, 120);
   };
@@ -99,10 +102,15 @@ async function main(): Promise<void> {
     switch (m.type) {
       case "job.progress":
         deploy.onProgress(m);
+        capture.onProgress(m);
         break;
       case "job.finished":
         deploy.onFinished(m);
         watch.onFinished(m);
+        capture.onFinished(m);
+        break;
+      case "capture.packet":
+        capture.onPacket(m);
         break;
       case "ping.reply":
         watch.onReply(m);

@@ -48,7 +48,19 @@ export interface Presence {
   users: string[];
 }
 
-export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence;
+export interface CapturePacket {
+  type: "capture.packet";
+  job: number;
+  node: string;
+  interface: string;
+  ts: number;
+  length: number;
+  summary: string;
+  point?: number;
+  outgoing?: boolean;
+}
+
+export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence | CapturePacket;
 
 export type ServerMessageType = ServerMessage["type"];
 
@@ -59,6 +71,7 @@ const KNOWN: ReadonlySet<string> = new Set<ServerMessageType>([
   "tables.snapshot",
   "topology.updated",
   "presence",
+  "capture.packet",
 ]);
 
 /** Parses one frame; unknown or malformed messages give null (the server may add types later). */

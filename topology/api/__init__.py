@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
+from .captures import router as captures_router
 from .drift_keep import router as drift_keep_router
 from .explain import router as explain_router
 from .imports import router as imports_router
@@ -71,3 +72,4 @@ api.add_router("/labs", operations_router)
 api.add_router("/labs", explain_router)
 api.add_router("", jobs_router)
 api.add_router("/labs", drift_keep_router)
+api.add_router("", captures_router)

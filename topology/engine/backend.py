@@ -10,10 +10,11 @@ Features add methods here (explain's measurements, capture, terminal); add, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from . import api, terminal
+from . import capture as _capture
 from .model import IMPLICIT_HOST, Topology
 from .state import DEFAULT_INSTALL
 from .userns import DEFAULT_SANDBOX_UID
@@ -51,6 +52,11 @@ class Kernel(Protocol):
 
     def terminal(self, topology: Topology, tag: str, node: str, *, cols: int = 80,
                  rows: int = 24) -> terminal.Terminal: ...
+
+    def capture(self, topology: Topology, tag: str, points: Sequence[_capture.Point], *, seconds: float = 10.0,
+                max_packets: int = 1000, max_bytes: int = _capture.MAX_BYTES,
+                stop: Callable[[], bool] | None = None, on_ready: Callable[[], None] | None = None,
+                ) -> Iterator[_capture.Packet | _capture.CaptureResult]: ...
 
 
 class LabKernel:
@@ -114,3 +120,11 @@ class LabKernel:
             raise terminal.TerminalRefused(f"{node}: no such node in the applied version")
         return terminal.spawn(api.netns_name(tag, node, topology=topology), node, cols=cols, rows=rows,
                               uid=self.sandbox_uid)
+
+    def capture(self, topology: Topology, tag: str, points: Sequence[_capture.Point], *, seconds: float = 10.0,
+                max_packets: int = 1000, max_bytes: int = _capture.MAX_BYTES,
+                stop: Callable[[], bool] | None = None, on_ready: Callable[[], None] | None = None,
+                ) -> Iterator[_capture.Packet | _capture.CaptureResult]:
+        """Packets on (node, interface) pairs as they arrive, then how it ended (topology.engine.capture)."""
+        return _capture.capture(topology, tag, points, seconds=seconds, max_packets=max_packets,
+                                max_bytes=max_bytes, stop=stop, on_ready=on_ready)

@@ -91,12 +91,13 @@ class Context:
         Job.objects.filter(pk=self.job.pk).update(log=self.log_rows(), **fields)
         self._last_write = time.monotonic()
 
-    def progress(self, done: int, total: int, step: str) -> None:
-        """The engine's progress callback: cheap, called after every operation."""
+    def progress(self, done: int, total: int, step: str, *, urgent: bool = False) -> None:
+        """The engine's progress callback: cheap, called after every operation. `urgent` sends this step
+        at once (a step that clients act on, such as a capture's sockets being ready)."""
         self.say(step)
         now = time.monotonic()
         self._pending = {"type": "job.progress", "job": self.job.pk, "done": done, "total": total, "step": step}
-        if done >= total or now - self._last_event >= PROGRESS_EVENT_INTERVAL:
+        if urgent or done >= total or now - self._last_event >= PROGRESS_EVENT_INTERVAL:
             self._send_pending(now)
         if done >= total or now - self._last_write >= PROGRESS_DB_INTERVAL:
             self.update(done=done, total=total)

@@ -6,6 +6,7 @@ and kinds.common, so imports point one way: registry -> kinds -> base/context.""
 
 from __future__ import annotations
 
+from ..captures import run_capture
 from ..choices import JobKind
 from .base import FunctionJob, JobRunner
 from .kinds.apply import ApplyJob
@@ -26,6 +27,7 @@ JOBS: dict[JobKind, type[JobRunner]] = {
         CleanupJob,
         FunctionJob.wrap(JobKind.EXPLAIN, run_explain),
         FunctionJob.wrap(JobKind.TEST, run_test),
+        FunctionJob.wrap(JobKind.CAPTURE, run_capture),
     )
 }
 

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
-from topology import explain_cli, jobs
+from topology import cli_capture, explain_cli, jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
 from topology.cleanup import cleanup_command
@@ -91,6 +91,7 @@ class Command(BaseCommand):
         p.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
         p.add_argument("--json", action="store_true")
         explain_cli.add_commands(sub)
+        cli_capture.add_parser(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -255,6 +256,21 @@ class Command(BaseCommand):
 
     def do_cleanup(self, options: dict[str, Any]) -> None:
         cleanup_command(self, dry_run=options["dry_run"], as_json=options["json"])
+    def say_now(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def do_capture(self, options: dict[str, Any]) -> None:
+        lab = lab_find(ref=options["lab"])
+        topology = self.lab_topology(lab)
+        if not topology.has_node(options["node"]):
+            self.fail(f"lab '{lab.slug}' has no node '{options['node']}'; `lab show {lab.slug}` lists them")
+        result = cli_capture.run(topology=topology, tag=self.tag_of(lab, required=True), node=options["node"],
+                                 interface=options["interface"], seconds=options["seconds"],
+                                 count=options["count"], write=options["write"],
+                                 out=self.say_now)
+        saved = f", written to {options['write']}" if options["write"] else ""
+        self.stdout.write(f"{result.packets} packet(s) captured ({result.reason}){saved}")
 
     # -- jobs -------------------------------------------------------------------------------------
 
