@@ -13,7 +13,7 @@ import os
 import subprocess
 from collections.abc import Callable, Iterable
 
-from . import nsutil
+from . import nsutil, textguard
 from .plan import Op
 from .rtnl import NetlinkError, Peer, Rtnl
 from .state import ROUTE_PROTO
@@ -128,7 +128,7 @@ class Executor:
                             f.write(f"{value}\n")
         elif op.op == "iptables":
             proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"],
-                                  input=a["text"], capture_output=True, text=True, check=False,
+                                  input=textguard.check_iptables_text(a["text"]), capture_output=True, text=True, check=False,
                                   timeout=30)
             if proc.returncode != 0:
                 raise OpFailed(op, (proc.stderr or proc.stdout).strip() or f"exit {proc.returncode}")
