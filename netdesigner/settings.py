@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "topology.api_guard.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -144,6 +145,10 @@ WORKER_HOST = os.environ.get("NETDESIGNER_WORKER_HOST", socket.gethostname())
 # Engine limits (topology-v1: default 2,000 nodes and links).
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
+
+# Request body limit: bigger /api/ bodies get a JSON 413 before anything parses them.
+NETDESIGNER_MAX_BODY_BYTES = int(os.environ.get("NETDESIGNER_MAX_BODY_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = NETDESIGNER_MAX_BODY_BYTES
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,7 @@ THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 MAX_BRIDGE_PORTS = 1023
 # Below this MTU the kernel disables IPv6 on a device (addrconf): IPv6 addresses would never stick.
 IPV6_MIN_MTU = 1280
+LAYOUT_MAX = 1_000_000  # canvas coordinates: far beyond any drawing, far inside a float
 
 Address = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

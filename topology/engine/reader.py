@@ -6,6 +6,7 @@ an unknown field anywhere is refused by one mechanism (`_fields`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -257,6 +258,11 @@ class Reader:
             x, y = pos["x"], pos["y"]
             if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (x, y)):
                 self.err(p, "x and y must be numbers")
+                continue
+            # checked before float(): a 400-digit integer would overflow it, NaN/Infinity would be
+            # stored as JSON no database reads back
+            if not all((not isinstance(v, float) or math.isfinite(v)) and abs(v) <= F.LAYOUT_MAX for v in (x, y)):
+                self.err(p, f"x and y must be finite numbers from -{F.LAYOUT_MAX:,} to {F.LAYOUT_MAX:,}")
                 continue
             out.append((str(name), float(x), float(y)))
         return tuple(out)

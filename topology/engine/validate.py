@@ -23,6 +23,9 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     r = Reader()
     if not isinstance(document, Mapping):
         return None, [("", "expected a JSON object")]
+    too_many = _count_problems(document, max_nodes, max_links)
+    if too_many:  # before anything is built or walked: a huge document costs one len()
+        return None, too_many
     r.problems.extend(F.control_problems(document))
     r._fields(document, "", ROOT_FIELDS, ("format", "name", "nodes"))
     fmt = document.get("format")
@@ -34,10 +37,6 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     description = r.string(document, "description", "description") or ""
     raw_nodes = r.array(document, "nodes", "nodes")
     raw_links = r.array(document, "links", "links")
-    if len(raw_nodes) > max_nodes:
-        r.err("nodes", f"{len(raw_nodes)} nodes; at most {max_nodes}")
-    if len(raw_links) > max_links:
-        r.err("links", f"{len(raw_links)} links; at most {max_links}")
     nodes = [r.node(x, f"nodes[{i}]") for i, x in enumerate(raw_nodes)]
     links = [r.link(x, f"links[{i}]") for i, x in enumerate(raw_links)]
     layout = r.layout(document.get("layout"), "layout")
@@ -57,6 +56,15 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     topo = Topology(name=name, description=description, nodes=tuple(all_nodes),
                     links=tuple(lk for lk in links if lk is not None), layout=layout)
     return topo, []
+
+
+def _count_problems(document: Mapping[str, Any], max_nodes: int, max_links: int) -> list[tuple[str, str]]:
+    out = []
+    for key, limit in (("nodes", max_nodes), ("links", max_links)):
+        items = document.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            out.append((key, f"{len(items)} {key}; at most {limit}"))
+    return out
 
 
 def _check_broken_link_refs(r: Reader, raw_links: list[Any], links: list[Link | None], known: set[str]) -> None:
