@@ -29,6 +29,9 @@ from .selectors import lab_deployment_or_none
 from .services.errors import ServiceError
 from .services.inspection import deployment_inspect
 from .services.operations import cleanup_request, lab_apply_request, lab_destroy_request
+from .throttle import ThrottledAdminAuthenticationForm
+
+admin.site.login_form = ThrottledAdminAuthenticationForm  # login throttling with a clear message
 
 RECENT_JOBS = 15
 
