@@ -259,12 +259,13 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["user", "key_prefix", "created"]
-    search_fields = ["user__username"]
-    list_filter = ["created"]
-    readonly_fields = ["key", "created"]
+    list_display = ["user", "key_prefix", "created", "expires"]
+    search_fields = ["user__username", "prefix"]
+    list_filter = ["created", "expires"]
+    readonly_fields = ["prefix", "created"]
+    exclude = ["digest"]
     autocomplete_fields = ["user"]
 
     @admin.display(description="key")
     def key_prefix(self, token: ApiToken) -> str:
-        return f"{token.key[:6]}…"
+        return f"{token.prefix}…"

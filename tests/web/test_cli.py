@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from topology.models import ApiToken, Deployment, Lab, TopologyVersion
+from topology.services.tokens import token_user
 
 from .conftest import EXAMPLES
 
@@ -89,8 +90,10 @@ def test_list_show_export_token(db: Any) -> None:
     assert "ip netns add nd-abc123-red" in script
     code, out, _ = lab("token", "boss")
     key = out.strip().splitlines()[-1]
-    assert code == 0 and ApiToken.objects.get(user__username="boss").key == key
-    assert lab("token", "boss")[1].strip().splitlines()[-1] == key
+    assert code == 0 and token_user(key=key) == ApiToken.objects.get(user__username="boss").user
+    assert ApiToken.objects.get(user__username="boss").digest != key  # stored hashed
+    second = lab("token", "boss")[1].strip().splitlines()[-1]
+    assert second != key and token_user(key=second) == token_user(key=key)  # a new one; both valid
     code, _out, err = lab("show", "nope", "--json")
     assert code == 1 and "`lab list`" in err
 
