@@ -17,8 +17,8 @@ from topology.services.tokens import token_issue
 from .conftest import World
 
 
-def bearer(key: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+def get_with(key: str) -> Any:
+    return Client().get("/api/labs", headers={"Authorization": f"Bearer {key}"})
 
 
 def test_only_the_digest_is_stored(world: World) -> None:
@@ -30,16 +30,16 @@ def test_only_the_digest_is_stored(world: World) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM topology_apitoken")
         assert not any(key in str(v) for r in cursor.fetchall() for v in r)
-    assert Client().get("/api/labs", **bearer(key)).status_code == 200
+    assert get_with(key).status_code == 200
 
 
 def test_expiry_both_sides(world: World) -> None:
     token = token_issue(user=world.users["owner"])
     assert token.key is not None
     ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() + timedelta(seconds=30))
-    assert Client().get("/api/labs", **bearer(token.key)).status_code == 200
+    assert get_with(token.key).status_code == 200
     ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
-    refused = Client().get("/api/labs", **bearer(token.key))
+    refused = get_with(token.key)
     assert refused.status_code == 401
     assert "expired" in refused.json()["detail"] and "lab token" in refused.json()["detail"]
 
@@ -52,8 +52,8 @@ def test_default_expiry_from_the_setting(world: World, settings: Any) -> None:
 
 
 def test_wrong_and_overlong_keys_are_401(world: World) -> None:
-    assert Client().get("/api/labs", **bearer("0" * 40)).status_code == 401
-    assert Client().get("/api/labs", **bearer("0" * 65)).status_code == 401
+    assert get_with("0" * 40).status_code == 401
+    assert get_with("0" * 65).status_code == 401
 
 
 @pytest.mark.django_db(transaction=True)
@@ -71,4 +71,4 @@ def test_first_round_plain_tokens_are_migrated_and_keep_working() -> None:
     executor.migrate(executor.loader.graph.leaf_nodes())
     token = ApiToken.objects.get(user__username="legacy")
     assert token.digest == token_digest("a" * 40) and token.expires is not None
-    assert Client().get("/api/labs", **bearer("a" * 40)).status_code == 200
+    assert get_with("a" * 40).status_code == 200
