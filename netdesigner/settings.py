@@ -93,7 +93,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTHENTICATION_BACKENDS = ["topology.throttle.ThrottledModelBackend"]
+# Login throttling first; ModelBackend stays for the sessions it logged in (they name their backend).
+AUTHENTICATION_BACKENDS = ["topology.throttle.ThrottledModelBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -58,8 +58,10 @@ class ThrottledModelBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             record_failure(name, request)
-        else:
-            reset(name, request)
+            # stop here: ModelBackend, listed after this one only so that existing sessions (which
+            # name it) stay valid, would check the same password a second time
+            raise PermissionDenied("invalid login")
+        reset(name, request)
         return user
 
 
