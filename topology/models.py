@@ -6,6 +6,7 @@ Rules live in `topology.services` and reads in `topology.selectors`; models hold
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -81,13 +82,24 @@ class TopologyVersion(models.Model):
     )
     note = models.CharField(max_length=200, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
+    size = models.PositiveIntegerField(default=0, editable=False)  # bytes of the document, for the quota
 
     class Meta:
         ordering = ["lab", "-number"]
         constraints = [models.UniqueConstraint(fields=["lab", "number"], name="unique_lab_version")]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.size:
+            self.size = document_size(self.document)
+        super().save(*args, **kwargs)
+
     def __str__(self) -> str:
         return f"{self.lab} v{self.number}"
+
+
+def document_size(document: Any) -> int:
+    """The bytes a document takes as compact JSON: what counts against its owner's storage quota."""
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def new_deployment_tag() -> str:
