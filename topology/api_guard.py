@@ -52,6 +52,8 @@ def body_problem(raw: bytes) -> JsonResponse | None:
         return _error(400, "the JSON body is nested too deeply")
     except (ValueError, UnicodeDecodeError):
         return None  # ninja answers malformed JSON itself (a 400 or 422 with its own message)
+    if not isinstance(value, dict):  # every operation of this API takes an object (or no body)
+        return _error(422, "invalid request", [{"path": "body", "message": "the body must be a JSON object"}])
     nul = [{"path": path or "body", "message": "holds a NUL character (U+0000); remove it"}
            for path, text in walk_strings(value) if "\x00" in text]
     if nul:
@@ -121,7 +123,11 @@ class ApiGuardMiddleware:
         """An HTML or text error (Django's 404/500/400/403 pages, ninja's DEBUG traceback) as JSON."""
         if response.status_code < 400 or "json" in response.get("Content-Type", ""):
             return response
-        return _error(response.status_code, response.reason_phrase or "error")
+        converted = _error(response.status_code, response.reason_phrase or "error")
+        for header in ("Allow", "WWW-Authenticate", "Retry-After"):  # a 405 must still say what is allowed
+            if header in response:
+                converted[header] = response[header]
+        return converted
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX) or isinstance(exception, RequestDataTooBig):
