@@ -68,6 +68,8 @@ REFUSED: list[tuple[str, Callable[[Doc], Any], str, str]] = [
     ("out_interface -o", lambda d: host(d)["nat"][0].update(out_interface="-o"),
      "nodes[0].nat[0].out_interface", "option"),
     ("interface all", lambda d: red_end(d).update(interface="all"), "links[0].a.interface", "reserved"),
+    ("interface sit0", lambda d: red_end(d).update(interface="sit0"), "links[0].a.interface", "tunnel device"),
+    ("bridge named gre0", lambda d: _rename_bridge(d, "gre0"), "nodes[1].name", "tunnel device"),
     # addresses the kernel refuses, never reads back, or that do harm
     ("via broadcast", lambda d: blue(d)["routes"][0].update(via="192.168.15.255"),
      "nodes[3].routes[0].via", "broadcast address of 192.168.15.0/24"),
@@ -143,6 +145,7 @@ ACCEPTED: list[tuple[str, Callable[[Doc], Any]]] = [
     ("0.0.0.0/0 alone is the default route", lambda d: blue(d)["routes"][0].update(to="0.0.0.0/0")),
     ("NAT source 0.0.0.0/0", lambda d: host(d)["nat"][0].update(source="0.0.0.0/0")),
     ("bridge named lo0", lambda d: _rename_bridge(d, "lo0")),
+    ("interface sit1", lambda d: red_end(d).update(interface="sit1")),
     ("interface with inner dash", lambda d: red_end(d).update(interface="a-j")),
     ("IPv6 at MTU 1280", lambda d: _v6_link(d, 1280)),
     ("unicode printable description", lambda d: d.update(description="Größe: é — ✓")),

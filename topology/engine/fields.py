@@ -22,6 +22,10 @@ IFNAME_MAX = 15
 # `lo` exists in every namespace; `all` and `default` are the sysctl directories
 # (/proc/sys/net/ipv4/conf/all): a device by that name is refused or shadowed by the kernel.
 RESERVED_IFNAMES = {"lo", "all", "default"}
+# Fallback devices the kernel makes in every new namespace once their module is loaded (ipip, sit,
+# ip6_tunnel, ip_gre, ip6_gre, ip_vti, ip6_vti): on such a machine a link by that name fails to apply.
+KERNEL_IFNAMES = {"tunl0", "sit0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip6gretap0",
+                  "ip_vti0", "ip6_vti0"}
 # What an IP address may be spelled with: hex digits, dots and colons (and "/prefix"). Python's
 # `ipaddress` accepts IPv6 scope ids (`fe80::1%anything`) and keeps the text after `%`; refusing
 # every other character first means no address text can carry a newline, a space or a `$(...)`.
@@ -61,6 +65,9 @@ def check_ifname(name: str) -> str | None:
         return f"{name!r} is not a valid interface name"
     if name in RESERVED_IFNAMES:
         return f"{name!r} is reserved by the kernel (lo, all and default); choose another name"
+    if name in KERNEL_IFNAMES:
+        return (f"{name!r} is the name of a tunnel device the kernel makes in every namespace when its "
+                "module is loaded; choose another name")
     if name.startswith("-"):
         return f"{name!r} starts with '-': ip and iptables would read it as an option; choose another name"
     return None
