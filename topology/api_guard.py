@@ -95,6 +95,12 @@ class ApiGuardMiddleware:
         return self._as_json(response)
 
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:
+        # NUL in the path or the query: PostgreSQL refuses it in any text parameter (a DataError, 500)
+        nul = [{"path": "path", "message": "holds a NUL character (U+0000)"}] if "\x00" in request.path else []
+        nul += [{"path": f"query.{key}", "message": "holds a NUL character (U+0000)"}
+                for key, values in request.GET.lists() if "\x00" in key or any("\x00" in v for v in values)]
+        if nul:
+            return _error(422, "invalid request", nul)
         if request.method not in BODY_METHODS:
             return None
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -117,6 +117,13 @@ def test_nul_refused_everywhere(world: World, method: str, url: str, body: Any, 
     assert not any("\x00" in lab.name + lab.description for lab in Lab.objects.all())
 
 
+@pytest.mark.parametrize("url", ["/api/labs/{lab}/members/vi%00ewer", "/api/labs/{lab}/export?format=%00",
+                                 "/api/labs/{lab}/nodes/re%00d/tables"])
+def test_nul_in_path_and_query_refused(world: World, url: str) -> None:
+    response = world.client("owner").get(url.format(lab=world.lab.pk))
+    assert response.status_code == 422 and "NUL" in json.dumps(response.json())
+
+
 def test_deeply_nested_body_is_400(world: World) -> None:
     raw = '{"name": "x", "topology": ' + "[" * 100_000 + "]" * 100_000 + "}"
     response = send(world.client("editor"), "post", "/api/labs", raw)
