@@ -124,6 +124,13 @@ def test_nul_in_path_and_query_refused(world: World, url: str) -> None:
     assert response.status_code == 422 and "NUL" in json.dumps(response.json())
 
 
+@pytest.mark.parametrize("name", ["two\nlines", "bell\x07", "esc\x1b[31m"])
+def test_control_characters_in_a_lab_name_refused(world: World, name: str) -> None:
+    response = send(world.client("editor"), "post", "/api/labs", create_body(example("seed-1-direct")).replace(
+        '"name": "Limits"', '"name": ' + json.dumps(name)))
+    assert response.status_code == 422 and response.json()["errors"][0]["path"] == "name"
+
+
 def test_deeply_nested_body_is_400(world: World) -> None:
     raw = '{"name": "x", "topology": ' + "[" * 100_000 + "]" * 100_000 + "}"
     response = send(world.client("editor"), "post", "/api/labs", raw)

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from .. import events
 from ..choices import DeploymentState, Role
+from ..engine.fields import bad_char
 from ..models import Deployment, Lab, Team, TeamMembership, TopologyVersion, document_size
 from .audit import audit_record
 from .documents import document_check
@@ -61,6 +62,9 @@ def _name_check(name: Any) -> str:
         raise Invalid([FieldError("name", "a lab needs a name")], detail="a lab needs a name")
     if len(name.strip()) > 100:
         raise Invalid([FieldError("name", "at most 100 characters")], detail="name too long")
+    if (ch := bad_char(name)) is not None:  # one line, as in a document (engine/fields.py)
+        raise Invalid([FieldError("name", f"holds the control character {ch}; remove it")],
+                      detail="invalid name")
     return name.strip()
 
 
