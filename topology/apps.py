@@ -5,3 +5,10 @@ class TopologyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "topology"
     verbose_name = "NetDesigner"
+
+    def ready(self) -> None:
+        # every process that may apply (the worker, `lab apply --inline`) gets the open-files limit a
+        # 2,000-namespace apply needs (engine/limits.py)
+        from .engine.limits import raise_open_files_limit
+
+        raise_open_files_limit()
