@@ -57,6 +57,18 @@ def test_export_of_injected_topology_refused_after() -> None:
         api.export_shell(injected_topology(), "abc")
 
 
+def test_description_cannot_add_a_line_to_the_script(tmp_path: Path) -> None:
+    """Refused by validation; and if a Topology held one anyway, the export keeps it in its comment."""
+    d = copy.deepcopy(example("seed-1-direct"))
+    d["description"] = "x\nid -un > /tmp/pwned"
+    assert [p.path for p in api.validate(d)] == ["description"]
+    topo = dataclasses.replace(api.parse(example("seed-1-direct")), description="x\nid -un\r\u2028echo hi")
+    script = api.export_shell(topo, "abc")
+    assert not any(line.startswith(("id -un", "echo hi")) for line in script.splitlines())
+    (tmp_path / "s.sh").write_text(script)
+    assert subprocess.run(["bash", "-n", str(tmp_path / "s.sh")], check=False).returncode == 0
+
+
 def test_heredoc_terminator_never_a_line_of_the_body(tmp_path: Path) -> None:
     """Even a body that holds lines like the terminator's prefix and every usual one stays inside."""
     body = "EOF\nND_END\nEND\n"
