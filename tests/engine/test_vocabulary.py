@@ -206,3 +206,12 @@ def test_deeply_nested_document_is_a_problem_not_a_crash() -> None:
     d = seed6()
     d["description"] = deep
     assert any(p.path == "description" for p in api.validate(d))
+
+
+def test_bad_char_class_is_exactly_the_refused_categories() -> None:
+    """The fast character class and the Unicode categories it stands for agree on every code point."""
+    import unicodedata
+
+    for cp in range(0x110000):
+        ch = chr(cp)
+        assert (F.bad_char(ch) is not None) == (unicodedata.category(ch) in F.BAD_CATEGORIES), hex(cp)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +33,9 @@ IP_TEXT_RE = re.compile(r"[0-9A-Fa-f:.]{2,45}", re.ASCII)
 # Unicode categories refused in every string of a document: control characters (newline, NUL, ESC,
 # DEL, C1), lone surrogates (no UTF-8 spelling: PostgreSQL refuses them) and line/paragraph separators.
 BAD_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+# The same set as one character class (Cc: U+0000-001F, U+007F-009F; Cs: U+D800-DFFF; Zl, Zp): a
+# regex search is ~10x faster than asking unicodedata for each character of a 2,000-node document.
+BAD_CHAR_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
 THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 # The kernel numbers a bridge's ports in 10 bits with 0 reserved (net/bridge/br_if.c find_portno,
 # BR_MAX_PORTS = 1024): the 1,024th port fails with EXFULL ("Exchange full"). tests/engine/
@@ -75,10 +77,8 @@ def check_ifname(name: str) -> str | None:
 
 def bad_char(text: str) -> str | None:
     """The first character of `text` that no string of a document may hold, described; else None."""
-    for ch in text:
-        if unicodedata.category(ch) in BAD_CATEGORIES:
-            return f"U+{ord(ch):04X}"
-    return None
+    m = BAD_CHAR_RE.search(text)
+    return f"U+{ord(m.group()):04X}" if m else None
 
 
 def walk_strings(document: Any) -> Iterator[tuple[str, str]]:
@@ -100,8 +100,29 @@ def walk_strings(document: Any) -> Iterator[tuple[str, str]]:
             stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
 
 
+def _any_bad(document: Any) -> bool:
+    """Whether any string (or key) holds a refused character: the fast pass, no paths built."""
+    stack = [document]
+    search = BAD_CHAR_RE.search
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if search(value):
+                return True
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and search(key):
+                    return True
+                stack.append(item)
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False
+
+
 def control_problems(document: Any) -> list[tuple[str, str]]:
     """(path, message) for every string of the document holding a control character."""
+    if not _any_bad(document):
+        return []
     out = []
     for path, text in walk_strings(document):
         if (ch := bad_char(text)) is not None:
