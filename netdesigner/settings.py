@@ -40,12 +40,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # so /api/docs renders Swagger UI from the project's own static files, not a CDN
     "topology",
 ]
 
 MIDDLEWARE = [
+    "topology.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "topology.api_guard.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,6 +93,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Login throttling first; ModelBackend stays for the sessions it logged in (they name their backend).
+AUTHENTICATION_BACKENDS = ["topology.throttle.ThrottledModelBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -178,6 +184,9 @@ NETDESIGNER_TERMINAL_SESSIONS_PER_USER = int(os.environ.get("NETDESIGNER_TERMINA
 NETDESIGNER_CAPTURE_DIR = os.environ.get("NETDESIGNER_CAPTURE_DIR", str(BASE_DIR / "captures"))
 NETDESIGNER_CAPTURE_MAX_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_MAX_BYTES", str(16 * 1024 * 1024)))
 NETDESIGNER_CAPTURE_STORE_BYTES = int(os.environ.get("NETDESIGNER_CAPTURE_STORE_BYTES", str(512 * 1024 * 1024)))
+# Request body limit: bigger /api/ bodies get a JSON 413 before anything parses them.
+NETDESIGNER_MAX_BODY_BYTES = int(os.environ.get("NETDESIGNER_MAX_BODY_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = NETDESIGNER_MAX_BODY_BYTES
 
 LOGGING = {
     "version": 1,
@@ -186,3 +195,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+from .security_settings import *  # noqa: E402,F403  (HTTPS, proxies, throttling, tokens, quotas)

@@ -11,7 +11,12 @@ TXT
 fi
 scripts/bootstrap.sh
 .venv/bin/python manage.py bootstrap_demo
-export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+# Redis with a password by default: anyone who can reach an open Redis can stop the root worker, cancel
+# its queue and send fake events to every viewer (README, "Redis"). An explicit REDIS_URL is used as is.
+if [ -z "${REDIS_URL:-}" ]; then
+  REDIS_URL="redis://:$(scripts/redis-password.sh)@127.0.0.1:6379/0"
+fi
+export REDIS_URL
 pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --test
-export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6391/0}
+# The test Redis gets a fresh password too (TEST_REDIS_URL, with or without one, is used as is).
+REDIS_URL=${TEST_REDIS_URL:-redis://:$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')@127.0.0.1:6391/0}
+export REDIS_URL
 pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT

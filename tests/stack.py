@@ -348,10 +348,11 @@ def session_cookie_pair(user: Any) -> tuple[str, str]:
 
 
 def api_token(user: Any) -> str:
-    from topology.models import ApiToken
+    from topology.services.tokens import token_issue
 
-    token, _ = ApiToken.objects.get_or_create(user=user)
-    return token.key
+    key = token_issue(user=user).key
+    assert key is not None
+    return key
 
 
 def api(stack: Stack, method: str, path: str, body: Any = None, *, token: str | None = None,

@@ -29,6 +29,9 @@ from .selectors import lab_deployment_or_none
 from .services.errors import ServiceError
 from .services.inspection import deployment_inspect
 from .services.operations import cleanup_request, lab_apply_request, lab_destroy_request
+from .throttle import ThrottledAdminAuthenticationForm
+
+admin.site.login_form = ThrottledAdminAuthenticationForm  # login throttling with a clear message
 
 RECENT_JOBS = 15
 
@@ -256,12 +259,13 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["user", "key_prefix", "created"]
-    search_fields = ["user__username"]
-    list_filter = ["created"]
-    readonly_fields = ["key", "created"]
+    list_display = ["user", "key_prefix", "created", "expires"]
+    search_fields = ["user__username", "prefix"]
+    list_filter = ["created", "expires"]
+    readonly_fields = ["prefix", "created"]
+    exclude = ["digest"]
     autocomplete_fields = ["user"]
 
     @admin.display(description="key")
     def key_prefix(self, token: ApiToken) -> str:
-        return f"{token.key[:6]}…"
+        return f"{token.prefix}…"

@@ -8,3 +8,9 @@ class TopologyConfig(AppConfig):
 
     def ready(self) -> None:
         from . import captures  # noqa: F401 - connects the signal that deletes a capture's files with its job
+
+        # every process that may apply (the worker, `lab apply --inline`) gets the open-files limit a
+        # 2,000-namespace apply needs (engine/limits.py)
+        from .engine.limits import raise_open_files_limit
+
+        raise_open_files_limit()

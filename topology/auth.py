@@ -16,7 +16,7 @@ from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
-from .services.tokens import token_user
+from .services.tokens import TokenExpired, token_user
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -25,7 +25,10 @@ class BearerTokenAuth(HttpBearer):
     """An ApiToken key (see `lab token USER`)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = token_user(key=token)
+        try:
+            user = token_user(key=token)
+        except TokenExpired as exc:
+            raise HttpError(401, str(exc)) from exc
         if user is not None:
             request.user = user
         return user

@@ -25,12 +25,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from . import events, watch
+from .ws_guard import CLOSE_TOO_MANY, socket_claim, socket_refresh, socket_release
 
 log = logging.getLogger(__name__)
 
 CLOSE_ANONYMOUS = 4401
 CLOSE_FORBIDDEN = 4403
 ROLE_RECHECK = 2.0  # seconds a role check is trusted
+ANNOUNCE_DELAY = 0.25  # presence changes within this long are announced to the group as one message
 
 _clients: dict[int, aioredis.Redis] = {}
 
@@ -92,6 +94,8 @@ class LabWatchers:
         self.lock = asyncio.Lock()
         self.pending = False
         self.task: asyncio.Task[None] | None = None
+        self.announce_task: asyncio.Task[None] | None = None
+        self.announced: list[str] | None = None
 
     @classmethod
     def of(cls, lab_id: int) -> LabWatchers:
@@ -107,6 +111,23 @@ class LabWatchers:
 
     def remove(self, sock: LabConsumer) -> None:
         self.sockets.discard(sock)
+
+    def announce_soon(self) -> None:
+        """Presence to the group once per change of the user list, coalesced over ANNOUNCE_DELAY: N
+        sockets joining cost O(N) messages (each new socket also gets the list itself), not N^2."""
+        if self.announce_task is None or self.announce_task.done():
+            self.announce_task = asyncio.ensure_future(self._announce_later())
+
+    async def _announce_later(self) -> None:
+        from channels.layers import get_channel_layer
+
+        await asyncio.sleep(ANNOUNCE_DELAY)
+        with contextlib.suppress(Exception):
+            users = await presence_users(self.lab_id)
+            if users != self.announced:
+                self.announced = users
+                event = {"type": "presence", "users": users, "ts": time.time()}
+                await get_channel_layer().group_send(events.group_name(self.lab_id), events.message(event))
 
     async def _loop(self) -> None:
         while self.sockets:
@@ -169,28 +190,39 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.member = f"{self.channel_name}\t{self.user.get_username()}"
+        if not await socket_claim(_redis(), self.user.pk, self.member, watch.PRESENCE_TTL):
+            await self.accept()
+            await self.close(code=CLOSE_TOO_MANY)  # 4429: this user has WS_PER_USER_MAX sockets open
+            return
+        self.claimed = True
         self.checked = time.monotonic()
         self.group = events.group_name(self.lab_id)
-        self.member = f"{self.channel_name}\t{self.user.get_username()}"
         # Join before accepting: once the client sees the socket open, it misses no event.
         await self.channel_layer.group_add(self.group, self.channel_name)
         LabWatchers.of(self.lab_id).add(self)
         await self.accept()
         await self._present()
-        await self._announce()
+        await self.send_json({"type": "presence", "users": await presence_users(self.lab_id), "ts": time.time()})
+        LabWatchers.of(self.lab_id).announce_soon()
         self.presence_task = asyncio.ensure_future(self._presence_loop())
 
     async def disconnect(self, code: int) -> None:
         if self.presence_task is not None and self.presence_task is not asyncio.current_task():
             self.presence_task.cancel()
+        if getattr(self, "claimed", False):
+            self.claimed = False
+            with contextlib.suppress(Exception):
+                await socket_release(_redis(), self.user.pk, self.member)
         if not self.group:
             return
         group, self.group = self.group, ""
-        LabWatchers.of(self.lab_id).remove(self)
+        watchers = LabWatchers.of(self.lab_id)
+        watchers.remove(self)
         await self.channel_layer.group_discard(group, self.channel_name)
         with contextlib.suppress(Exception):
             await _redis().zrem(watch.presence_key(self.lab_id), self.member)
-            await self._announce()
+        watchers.announce_soon()
 
     async def revoke(self) -> None:
         """The user lost their role on the lab: leave the group and close."""
@@ -248,7 +280,4 @@ class LabConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             pipe.expire(watch.presence_key(self.lab_id), int(watch.PRESENCE_TTL * 2))
             pipe.zadd(watch.WATCHED, {str(self.lab_id): now})
             await pipe.execute()
-
-    async def _announce(self) -> None:
-        event = {"type": "presence", "users": await presence_users(self.lab_id), "ts": time.time()}
-        await self.channel_layer.group_send(events.group_name(self.lab_id), events.message(event))
+        await socket_refresh(_redis(), self.user.pk, self.member, watch.PRESENCE_TTL)

@@ -5,10 +5,15 @@ Rules live in `topology.services` and reads in `topology.selectors`; models hold
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .choices import DeploymentState, JobKind, JobStatus, Role
 
@@ -77,13 +82,24 @@ class TopologyVersion(models.Model):
     )
     note = models.CharField(max_length=200, blank=True, default="")
     created = models.DateTimeField(auto_now_add=True)
+    size = models.PositiveIntegerField(default=0, editable=False)  # bytes of the document, for the quota
 
     class Meta:
         ordering = ["lab", "-number"]
         constraints = [models.UniqueConstraint(fields=["lab", "number"], name="unique_lab_version")]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.size:
+            self.size = document_size(self.document)
+        super().save(*args, **kwargs)
+
     def __str__(self) -> str:
         return f"{self.lab} v{self.number}"
+
+
+def document_size(document: Any) -> int:
+    """The bytes a document takes as compact JSON: what counts against its owner's storage quota."""
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 def new_deployment_tag() -> str:
@@ -167,13 +183,41 @@ def new_token_key() -> str:
     return secrets.token_hex(20)
 
 
+def token_digest(key: str) -> str:
+    """What is stored of a token: its SHA-256. The key is 160 random bits, so a fast hash is enough
+    (nothing to brute-force), and a leaked database holds no usable token."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class ApiToken(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token")
-    key = models.CharField(max_length=64, unique=True, default=new_token_key)
+    """An API token: only its digest, a display prefix and an expiry are stored. The plain key exists
+    on the instance that made it (`token.key` right after creation), and is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, default="")
     created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def key(self) -> str | None:
+        return getattr(self, "_key", None)
+
+    @key.setter
+    def key(self, value: str) -> None:
+        self._key = value
+        self.digest = token_digest(value)
+        self.prefix = value[:6]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.digest:
+            self.key = new_token_key()
+        if self.expires is None:
+            self.expires = timezone.now() + timedelta(days=settings.API_TOKEN_DAYS)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
-        return f"token of {self.user}"
+        return f"token {self.prefix}… of {self.user}"
 
 
 def new_install_ident() -> str:

@@ -25,6 +25,7 @@ from .selectors import lab_deployment_or_none, lab_list_for
 from .services.errors import Invalid, ServiceError
 from .services.imports import document_load
 from .services.labs import lab_create
+from .throttle import ThrottledAuthenticationForm
 
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "topology" / "examples"
 MAX_LISTED_PROBLEMS = 10
@@ -99,7 +100,9 @@ def labs_page(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/labs/", permanent=False), name="index"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
+                                                         authentication_form=ThrottledAuthenticationForm),
+         name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("labs/", labs_page, name="labs"),
 ]

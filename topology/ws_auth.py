@@ -16,12 +16,13 @@ from django.contrib.auth.models import AnonymousUser
 
 @database_sync_to_async  # type: ignore[untyped-decorator]
 def user_for_token(key: str) -> Any:
-    from .models import ApiToken
+    from .services.tokens import TokenExpired, token_user
 
-    token = ApiToken.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    try:
+        user = token_user(key=key)
+    except TokenExpired:
         return AnonymousUser()
-    return token.user
+    return user if user is not None else AnonymousUser()
 
 
 class TokenAuthMiddleware:

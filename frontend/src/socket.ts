@@ -30,6 +30,8 @@ export class LabSocket {
       // 4401: logged out, 4403: no role on the lab any more: retrying cannot help.
       if (ev.code === 4401 || ev.code === 4403) this.closed = true;
       if (this.closed) return;
+      // 4429: this user has too many sockets open (other tabs); try again slowly, one may close.
+      if (ev.code === 4429) this.retry = 15000;
       setTimeout(() => this.open(), this.retry);
       this.retry = Math.min(this.retry * 2, 10000);
     };

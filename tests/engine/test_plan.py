@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -139,7 +140,8 @@ def test_export_text() -> None:
     assert "set -euo pipefail" in text
     assert "# Bridges (virtual switches) in the host\nip -n nd-abc-host link add v-net-0 address 02:0b:0d:fc:63:b7 type bridge\n" in text
     assert "ip -n nd-abc-blue route add default via 192.168.15.5" in text
-    assert "ip netns exec nd-abc-host iptables-restore --noflush <<'EOF'\n*nat\n" in text
+    assert re.search(r"ip netns exec nd-abc-host iptables-restore --noflush <<'(ND_END_[0-9a-f]{16})'\n[*]nat\n"
+                     r"(?s:.*)\nCOMMIT\n\1\n", text)
     assert "-A ND-POSTROUTING -s 192.168.15.0/24 -o eth0 -m comment --comment nd:abc:" in text
 
 
@@ -149,7 +151,8 @@ def test_op_render_quotes() -> None:
 
 
 PURE = ["model", "fields", "reader", "validate", "state", "ops", "plan", "drift", "export", "checks", "predict",
-        "predict_net", "predict_walk", "predict_fix", "predict_trace"]
+        "predict_net", "predict_walk", "predict_fix", "predict_trace",
+        "textguard"]
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -46,7 +47,7 @@ def test_app_services_share_one_image_and_talk_to_postgres_and_redis(compose: di
         svc = compose["services"][name]
         assert svc["build"] == "."
         assert svc["environment"]["DATABASE_URL"].startswith("postgres://")
-        assert svc["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert urlsplit(svc["environment"]["REDIS_URL"]).hostname == "redis"  # with a password before it
     assert compose["services"]["migrate"]["restart"] == "no"
     assert compose["services"]["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from topology.models import ApiToken, Deployment, Lab, TopologyVersion
+from topology.services.tokens import token_user
 
 from .conftest import EXAMPLES
 
@@ -61,7 +63,7 @@ def test_import_creates_then_versions(db: Any) -> None:
     assert out.strip().splitlines()[-1] == slug
     assert TopologyVersion.objects.filter(lab=created).count() == 2
     code, out, _ = lab("import", SEED1, "--name", "Other lab", "--owner", "root-user")
-    assert out.strip().splitlines()[-1] == "other-lab"
+    assert re.fullmatch(r"other-lab-[a-z2-9]{6}", out.strip().splitlines()[-1])  # random suffix
     code, _out, err = lab("import", SEED1, "--owner", "ghost")
     assert code == 1 and "user 'ghost' not found" in err
 
@@ -69,7 +71,7 @@ def test_import_creates_then_versions(db: Any) -> None:
 def test_import_without_any_superuser_uses_admin(db: Any) -> None:
     code, out, _ = lab("import", SEED1, "--name", "solo")
     assert code == 0
-    owner = Lab.objects.get(slug="solo").owner
+    owner = Lab.objects.get(name="solo").owner
     assert owner.username == "admin" and not owner.has_usable_password()
 
 
@@ -89,8 +91,10 @@ def test_list_show_export_token(db: Any) -> None:
     assert "ip netns add nd-abc123-red" in script
     code, out, _ = lab("token", "boss")
     key = out.strip().splitlines()[-1]
-    assert code == 0 and ApiToken.objects.get(user__username="boss").key == key
-    assert lab("token", "boss")[1].strip().splitlines()[-1] == key
+    assert code == 0 and token_user(key=key) == ApiToken.objects.get(user__username="boss").user
+    assert ApiToken.objects.get(user__username="boss").digest != key  # stored hashed
+    second = lab("token", "boss")[1].strip().splitlines()[-1]
+    assert second != key and token_user(key=second) == token_user(key=key)  # a new one; both valid
     code, _out, err = lab("show", "nope", "--json")
     assert code == 1 and "`lab list`" in err
 

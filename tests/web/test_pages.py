@@ -47,14 +47,14 @@ def test_outsider_sees_no_foreign_labs(world: World) -> None:
 def test_create_from_example_import_and_empty(world: World) -> None:
     client = world.client("outsider")
     made = client.post("/labs/", {"action": "example", "example": "seed-2-bridge", "name": ""})
-    lab = Lab.objects.get(slug="seed-2-bridge")
+    lab = Lab.objects.get(slug__startswith="seed-2-bridge-")
     assert made.status_code == 302 and made["Location"] == f"/labs/{lab.pk}/"
     assert lab.owner == world.users["outsider"]
     upload = SimpleUploadedFile("mine.json", json.dumps(example("router")).encode(), "application/json")
     client.post("/labs/", {"action": "import", "file": upload, "name": "Routed"})
-    assert Lab.objects.filter(slug="routed").exists()
+    assert Lab.objects.filter(name="Routed").exists()
     client.post("/labs/", {"action": "create", "name": "Blank"})
-    assert Lab.objects.filter(slug="blank", version=1).exists()
+    assert Lab.objects.filter(name="Blank", version=1).exists()
 
 
 def test_import_of_a_bad_file_reports_problems(world: World) -> None:

@@ -53,7 +53,7 @@ class ImportErrors(Schema):
     warnings: list[WarningOut]
 
 
-@router.post("/import", response={201: ImportOut, 422: ImportErrors, **ERRORS},
+@router.post("/import", response={**ERRORS, 201: ImportOut, 422: ImportErrors},
              summary="Create a lab from a shell session, a containerlab file or a JSON document")
 def lab_import(request: HttpRequest, payload: ImportIn) -> Status[Any]:
     user = request.auth  # type: ignore[attr-defined]

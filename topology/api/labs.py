@@ -30,7 +30,8 @@ from .serialize import lab_detail, lab_summary
 router = Router(tags=["labs"])
 
 
-@router.post("", response={201: LabCreated, 422: Errors, **ERRORS}, summary="Create a lab (import a document)")
+@router.post("", response={201: LabCreated, 409: Detail, 422: Errors, **ERRORS},
+             summary="Create a lab (import a document)")
 def lab_create(request: HttpRequest, payload: LabIn) -> Status[Any]:
     lab = lab_services.lab_create(
         user=request.auth,  # type: ignore[attr-defined]

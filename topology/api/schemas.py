@@ -146,4 +146,7 @@ class RestoreIn(Schema):
     version: int | None = Field(None, description="the lab's current version; 409 when stale (optional)")
 
 
-ERRORS: dict[int, Any] = {401: Detail, 403: Detail, 404: Detail}
+# The answers every operation may give besides its own: a body or parameter the API refuses (400
+# malformed, 413 too big or over the owner's quota, 422 invalid with each problem named), no or a bad
+# login (401), a role too low (403), no such lab or one the caller cannot see (404).
+ERRORS: dict[int, Any] = {400: Detail, 401: Detail, 403: Detail, 404: Detail, 413: Detail, 422: Errors}

@@ -7,12 +7,12 @@ bounded count and deadline so a lost lab cannot hang a worker.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+from . import fields as _fields
 from . import nsutil
 
 REPLY_RE = re.compile(r"icmp_seq=(\d+) ttl=(\d+) time=([\d.]+) ms")
@@ -72,7 +72,10 @@ def resolve_target(addresses: dict[str, list[str]], target: str) -> str:
         if not addresses[target]:
             raise ValueError(f"node {target!r} has no address")
         return addresses[target][0]
-    return str(ipaddress.ip_address(target))
+    ip = _fields.parse_ip_text(target)  # strict: `ipaddress` alone keeps a scope id like `::1%$(id)`
+    if ip is None:
+        raise ValueError(f"{target!r} is neither a node of the lab nor an IP address (no scope id)")
+    return str(ip)
 
 
 def run_in(ns: str, argv: list[str]) -> int:

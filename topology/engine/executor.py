@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from typing import assert_never
 
-from . import nsutil, userns
+from . import nsutil, textguard, userns
 from .ops import (
     AddrAdd,
     AddrDel,
@@ -181,7 +181,8 @@ class Executor:
                             continue  # e.g. no IPv6 on this machine
             case Iptables():
                 proc = subprocess.run(["ip", "netns", "exec", ns, "iptables-restore", "--noflush"],
-                                      input=op.text, capture_output=True, text=True, check=False, timeout=30)
+                                      input=textguard.check_iptables_text(op.text), capture_output=True, text=True,
+                                      check=False, timeout=30)
                 if proc.returncode != 0:
                     raise OpFailed(op, (proc.stderr or proc.stdout).strip() or f"exit {proc.returncode}")
                 self.sock(ns).link_set("lo", alias=op.lo_alias)

@@ -6,9 +6,13 @@ the engine can never disagree about what a lab is.
 
 from __future__ import annotations
 
+import shlex
+
 from .model import Topology
+from .ops import Iptables, Operation
 from .plan import plan
 from .state import desired_state
+from .textguard import check_iptables_text, heredoc
 
 HEADINGS = {
     "netns_add": "Network namespaces (one per node; bridges live in the host)",
@@ -34,11 +38,21 @@ def export_shell(topology: Topology, tag: str) -> str:
         "set -euo pipefail",
     ]
     if topology.description:
-        lines.append("# " + topology.description.replace("\n", " "))
+        lines.append("# " + "".join(c if c.isprintable() else " " for c in topology.description))
     last = ""
     for op in plan(desired_state(topology, tag), {}, tag):
         if op.op != last:
             lines += ["", f"# {HEADINGS.get(op.op, op.op)}"]
             last = op.op
-        lines.append(op.command)
+        lines.append(_command(op))
     return "\n".join(lines) + "\n"
+
+
+def _command(op: Operation) -> str:
+    """The op's command; iptables input as a quoted here-document whose terminator no line of the
+    input can be, after the same vocabulary check the executor makes (every other command is built
+    of shlex-quoted words by plan.render)."""
+    if isinstance(op, Iptables):
+        text = check_iptables_text(op.text)
+        return heredoc(f"ip netns exec {shlex.quote(op.ns)} iptables-restore --noflush", text)
+    return op.command

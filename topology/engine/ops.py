@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from .textguard import heredoc
+
 ORDER = ("blocked", "foreign", "netns_del", "link_del", "netns_add", "lo_up", "bridge_add", "veth_add",
          "link_set", "link_master", "link_up", "addr_del", "addr_add", "route_del", "route_add", "sysctl",
          "iptables")
@@ -247,7 +249,8 @@ class Iptables(_Op):
     lo_alias: str
 
     def render(self) -> str:
-        return f"ip netns exec {shlex.quote(self.ns)} iptables-restore --noflush <<'EOF'\n{self.text}EOF"
+        # the terminator is one that no line of the text is (textguard.heredoc), as in the exported script
+        return heredoc(f"ip netns exec {shlex.quote(self.ns)} iptables-restore --noflush", self.text)
 
 
 Operation = (Blocked | Foreign | NetnsDel | NetnsAdd | LoUp | BridgeAdd | VethAdd | LinkDel | LinkSet

@@ -6,6 +6,7 @@ an unknown field anywhere is refused by one mechanism (`_fields`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -134,6 +135,14 @@ class Reader:
             if msg or net is None:
                 self.err(f"{path}.to", msg or "invalid")
                 to = None
+            elif net.prefixlen == 0:
+                # the kernel stores 0.0.0.0/0 and ::/0 as its default route: one spelling, so that
+                # it reads back as designed and a second route to it is caught as a duplicate
+                to = "default"
+                if net.version == 6 and not (isinstance(obj.get("via"), str) and ":" in obj["via"]):
+                    self.err(f"{path}.to", f"{net} without an IPv6 'via' would be read as the IPv4 default "
+                             "route; give an IPv6 via")
+                    to = None
             else:
                 to = str(net)
         via = self.string(obj, "via", f"{path}.via")
@@ -165,7 +174,14 @@ class Reader:
             if msg or net is None:
                 self.err(f"{path}.source", msg or "invalid")
                 return None
-            source = str(net)
+            if net.version != 4:
+                self.err(f"{path}.source", f"{source!r} is IPv6; NAT rules are IPv4 only (iptables), "
+                         "give an IPv4 source or none")
+                return None
+            if net.prefixlen == 0:
+                source = None  # every source: the same rule as none, one spelling
+            else:
+                source = str(net)
         out = obj.get("out_interface")
         out_if = self.ifname(out, f"{path}.out_interface") if out is not None else None
         if action is None or (out is not None and out_if is None):
@@ -242,6 +258,11 @@ class Reader:
             x, y = pos["x"], pos["y"]
             if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (x, y)):
                 self.err(p, "x and y must be numbers")
+                continue
+            # checked before float(): a 400-digit integer would overflow it, NaN/Infinity would be
+            # stored as JSON no database reads back
+            if not all((not isinstance(v, float) or math.isfinite(v)) and abs(v) <= F.LAYOUT_MAX for v in (x, y)):
+                self.err(p, f"x and y must be finite numbers from -{F.LAYOUT_MAX:,} to {F.LAYOUT_MAX:,}")
                 continue
             out.append((str(name), float(x), float(y)))
         return tuple(out)

@@ -24,6 +24,10 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     r = Reader()
     if not isinstance(document, Mapping):
         return None, [("", "expected a JSON object")]
+    too_many = _count_problems(document, max_nodes, max_links)
+    if too_many:  # before anything is built or walked: a huge document costs one len()
+        return None, too_many
+    r.problems.extend(F.control_problems(document))
     r._fields(document, "", ROOT_FIELDS, ("format", "name", "nodes"))
     fmt = document.get("format")
     if "format" in document and fmt != FORMAT:
@@ -34,10 +38,6 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     description = r.string(document, "description", "description") or ""
     raw_nodes = r.array(document, "nodes", "nodes")
     raw_links = r.array(document, "links", "links")
-    if len(raw_nodes) > max_nodes:
-        r.err("nodes", f"{len(raw_nodes)} nodes; at most {max_nodes}")
-    if len(raw_links) > max_links:
-        r.err("links", f"{len(raw_links)} links; at most {max_links}")
     nodes = [r.node(x, f"nodes[{i}]") for i, x in enumerate(raw_nodes)]
     links = [r.link(x, f"links[{i}]") for i, x in enumerate(raw_links)]
     layout = r.layout(document.get("layout"), "layout")
@@ -58,6 +58,15 @@ def read(document: Any, *, max_nodes: int = 2000, max_links: int = 2000
     topo = Topology(name=name, description=description, nodes=tuple(all_nodes),
                     links=tuple(lk for lk in links if lk is not None), layout=layout, checks=checks)
     return topo, []
+
+
+def _count_problems(document: Mapping[str, Any], max_nodes: int, max_links: int) -> list[tuple[str, str]]:
+    out = []
+    for key, limit in (("nodes", max_nodes), ("links", max_links)):
+        items = document.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            out.append((key, f"{len(items)} {key}; at most {limit}"))
+    return out
 
 
 def _check_broken_link_refs(r: Reader, raw_links: list[Any], links: list[Link | None], known: set[str]) -> None:
@@ -91,8 +100,8 @@ def _check_nodes(r: Reader, nodes: list[Node | None]) -> dict[str, tuple[int, No
         if n.name == IMPLICIT_HOST and n.kind != HOST and has_bridge:
             r.err(f"{p}.name", "'host' is the implicit host of a lab with bridges; choose another name")
         if n.kind == BRIDGE:
-            if len(n.name) > 15:
-                r.err(f"{p}.name", f"a bridge is a host interface: {n.name!r} is {len(n.name)} bytes; at most 15")
+            if (msg := F.check_ifname(n.name)) is not None:
+                r.err(f"{p}.name", f"a bridge is a host interface: {msg}")
             if n.routes:
                 r.err(f"{p}.routes", "a bridge has no routes (give them to the host)")
             if n.forwarding:
@@ -140,6 +149,7 @@ def _check_links(r: Reader, indexed: dict[str, tuple[int, Node]], links: list[Li
         for j, a in enumerate(n.addresses):
             add_address(host or IMPLICIT_HOST, n.name, a, f"nodes[{i}].addresses[{j}]")
     ends: dict[str, set[str]] = {}
+    ports: dict[str, int] = {}  # bridge -> ports so far
     for i, lk in enumerate(links):
         if lk is None:
             continue
@@ -167,7 +177,25 @@ def _check_links(r: Reader, indexed: dict[str, tuple[int, Node]], links: list[Li
                 add_address(ns, e.interface, a, f"{p}.addresses[{j}]")
         if lk.a.node == lk.b.node:
             r.err(f"links[{i}].b.node", "a link's two ends must be on different nodes")
+        _check_link_limits(r, i, lk, nodes, ports)
     _check_node_refs(r, indexed, subnets, ends, own)
+
+
+def _check_link_limits(r: Reader, i: int, lk: Link, nodes: dict[str, Node], ports: dict[str, int]) -> None:
+    """Limits the kernel enforces at apply time, refused here first with the place they are hit."""
+    for side, e in (("a", lk.a), ("b", lk.b)):
+        node = nodes.get(e.node)
+        if node is not None and node.kind == BRIDGE:
+            ports[e.node] = ports.get(e.node, 0) + 1
+            if ports[e.node] == F.MAX_BRIDGE_PORTS + 1:
+                r.err(f"links[{i}].{side}.node", f"bridge {e.node!r} would have more than "
+                      f"{F.MAX_BRIDGE_PORTS} ports, the kernel's limit; use a second bridge")
+        if lk.mtu is not None and lk.mtu < F.IPV6_MIN_MTU:
+            for j, a in enumerate(e.addresses):
+                if ":" in a:
+                    r.err(f"links[{i}].{side}.addresses[{j}]",
+                          f"IPv6 needs an MTU of at least {F.IPV6_MIN_MTU} (the link's is {lk.mtu}): "
+                          "the kernel drops IPv6 addresses below it; raise the MTU or use IPv4")
 
 
 def _check_node_refs(r: Reader, indexed: dict[str, tuple[int, Node]],
@@ -196,6 +224,9 @@ def _check_node_refs(r: Reader, indexed: dict[str, tuple[int, Node]],
                     r.err(f"{p}.via", f"{rt.via} is not on a connected subnet of {n.name!r}")
                 elif via in own.get(n.name, set()):
                     r.err(f"{p}.via", f"{rt.via} is an address of {n.name!r} itself")
+                elif (why := _edge_of(via, [net for dev, net in nets
+                                            if via in net and (rt.dev is None or dev == rt.dev)])):
+                    r.err(f"{p}.via", f"{rt.via} is {why}; a next hop must be a host on it")
         for j, nat in enumerate(n.nat):
             if nat.out_interface is not None and nat.out_interface not in devs:
                 r.err(f"nodes[{i}].nat[{j}].out_interface",
@@ -208,3 +239,15 @@ def _check_node_refs(r: Reader, indexed: dict[str, tuple[int, Node]],
                 r.err(f"{p}.to", "port forwards are IPv4 only")
 
 
+def _edge_of(via: Any, nets: list[Any]) -> str | None:
+    """'the broadcast address of N' / 'the network address of N' when `via` is one of those of
+    every connected subnet it is on (a /31, /32 or IPv6 /127+ has no such addresses)."""
+    for net in nets:
+        if net.version == 4 and net.prefixlen < 31:
+            if via == net.broadcast_address:
+                return f"the broadcast address of {net}"
+            if via == net.network_address:
+                return f"the network address of {net}"
+        elif net.version == 6 and net.prefixlen < 127 and via == net.network_address:
+            return f"the subnet-router anycast (network) address of {net}"
+    return None

@@ -9,5 +9,6 @@ class Migration(migrations.Migration):
         ("topology", "0003_engine_install"),
         ("topology", "0003_explain_jobkinds"),
         ("topology", "0003_jobs_generation"),
+        ("topology", "0004_sec_version_size"),
     ]
     operations = []

@@ -9,6 +9,7 @@ hiccup there must never fail the save itself.
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,11 +19,13 @@ from django.utils.text import slugify
 
 from .. import events
 from ..choices import DeploymentState, Role
-from ..models import Deployment, Lab, Team, TeamMembership, TopologyVersion
+from ..engine.fields import bad_char
+from ..models import Deployment, Lab, Team, TeamMembership, TopologyVersion, document_size
 from .audit import audit_record
 from .documents import document_check
 from .errors import Conflict, FieldError, Invalid
 from .permissions import _is_staff, lab_require_role
+from .retention import storage_check, version_retention_apply
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +40,21 @@ def event_publish_safely(*, lab_id: int, event: dict[str, Any]) -> None:
         logger.warning("could not publish %s for lab %s", event.get("type"), lab_id, exc_info=True)
 
 
-def _slug_candidates(name: str) -> Any:
-    base = slugify(name)[:SLUG_MAX].strip("-") or "lab"
-    yield base
-    for n in range(2, 10_000):
-        suffix = f"-{n}"
-        yield f"{base[: SLUG_MAX - len(suffix)]}{suffix}"
+SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l/1/o/0 to misread
+SLUG_SUFFIX_LEN = 6
 
 
 def lab_unique_slug(*, name: str) -> str:
-    taken = set(Lab.objects.filter(slug__startswith=(slugify(name)[:SLUG_MAX] or "lab")).values_list("slug", flat=True))
-    for candidate in _slug_candidates(name):
-        if candidate not in taken:
-            return str(candidate)
-    raise Conflict("no free slug for this name; choose another name")  # pragma: no cover
+    """The name's slug with a random suffix (`my-lab-k3x9qa`), always: a counter (`my-lab-2`) would tell
+    a creator that someone else's lab, which they cannot see, has that name. 32^6 suffixes per name;
+    a clash is retried."""
+    base = slugify(name)[: SLUG_MAX - SLUG_SUFFIX_LEN - 1].strip("-") or "lab"
+    for _attempt in range(20):
+        suffix = "".join(secrets.choice(SLUG_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LEN))
+        candidate = f"{base}-{suffix}"
+        if not Lab.objects.filter(slug=candidate).exists():
+            return candidate
+    raise Conflict("could not pick a unique slug; try again")  # pragma: no cover
 
 
 def _name_check(name: Any) -> str:
@@ -58,6 +62,9 @@ def _name_check(name: Any) -> str:
         raise Invalid([FieldError("name", "a lab needs a name")], detail="a lab needs a name")
     if len(name.strip()) > 100:
         raise Invalid([FieldError("name", "at most 100 characters")], detail="name too long")
+    if (ch := bad_char(name)) is not None:  # one line, as in a document (engine/fields.py)
+        raise Invalid([FieldError("name", f"holds the control character {ch}; remove it")],
+                      detail="invalid name")
     return name.strip()
 
 
@@ -84,6 +91,7 @@ def lab_create(
     """A new lab owned by `user`, with `topology` stored as version 1."""
     name = _name_check(name)
     document = document_check(topology)
+    storage_check(owner=user, adding=document_size(document))
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -113,6 +121,7 @@ def lab_topology_save(
     if user is not None:
         lab_require_role(user=user, lab=lab, role=Role.EDITOR)
     document = document_check(topology)
+    storage_check(owner=lab.owner, adding=document_size(document))
     new = version + 1
     with transaction.atomic():
         won = Lab.objects.filter(pk=lab.pk, version=version).update(version=F("version") + 1, updated=timezone.now())
@@ -123,6 +132,7 @@ def lab_topology_save(
             )
         TopologyVersion.objects.create(lab=lab, number=new, document=document, author=user, note=note[:200])
         audit_record(lab=lab, user=user, action=action, detail={"version": new, "note": note[:200]})
+        version_retention_apply(lab=lab)
         username = getattr(user, "username", "") if user is not None else "lab command"
         lab_id = lab.pk
         transaction.on_commit(

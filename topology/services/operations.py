@@ -7,7 +7,6 @@ lab's websocket events.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.db.models import F
 
 from .. import jobs, watch
 from ..choices import DeploymentState, JobKind, JobStatus, Role
+from ..engine.fields import parse_ip_text
 from ..models import Deployment, Job, Lab, TopologyVersion
 from .audit import audit_record
 from .documents import document_node_names
@@ -108,11 +108,8 @@ def ping_params_check(*, document: dict[str, Any], source: Any, target: Any, cou
 
 
 def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    """Strict (engine vocabulary): `ipaddress` alone accepts `::1%$(id)`, keeping the scope id."""
+    return parse_ip_text(text) is not None
 
 
 def lab_ping_request(

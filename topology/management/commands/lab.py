@@ -33,7 +33,7 @@ from topology.services import operations as ops
 from topology.services.documents import document_parse, document_problems
 from topology.services.errors import ServiceError
 from topology.services.imports import document_read, lab_find, lab_import, user_by_name
-from topology.services.tokens import token_get_or_create
+from topology.services.tokens import token_issue
 
 POLL_SECONDS = 0.2
 FINISHED = JobStatus.terminal()
@@ -195,9 +195,11 @@ class Command(BaseCommand):
 
     def do_token(self, options: dict[str, Any]) -> None:
         user = user_by_name(username=options["user"])
-        token = token_get_or_create(user=user)
-        self.stdout.write(f"API token of {user.username} (send it as `Authorization: Bearer <token>`):")
-        self.stdout.write(token.key)
+        token = token_issue(user=user)
+        assert token.expires is not None
+        self.stdout.write(f"A new API token of {user.username}, valid until {token.expires:%Y-%m-%d} "
+                          "(send it as `Authorization: Bearer <token>`; it is shown only now):")
+        self.stdout.write(token.key or "")
 
     # -- kernel reads, in this process (root) ----------------------------------------------------
 
