@@ -8,6 +8,7 @@ each warning is then pointed back at the YAML line it came from.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import yaml
 
 from .. import fields as F
 from .base import Finding, Fix, ImportResult, Unreadable, read_with_fixes
+from .document import checks_supported
 from .shell import read_shell
 
 HOST_ENDS = {"host"}
@@ -26,6 +28,7 @@ KIND_LABEL = "nd-kind"  # our own label: an external node exported as a linux co
 HEADER_HOST_RE = re.compile(r"^#\s+host:\s+(.+)$")
 HEADER_LAYOUT_RE = re.compile(r"^#\s*host-layout:\s*(-?[\d.]+)\s+(-?[\d.]+)\s*$")
 HEADER_DESCRIPTION_RE = re.compile(r"^#\s*description:\s*(.*)$")
+HEADER_CHECK_RE = re.compile(r"^#\s*check:\s*(\{.*\})\s*$")
 LINE_REF_RE = re.compile(r"\b(lines? )(\d+(?:(?:, | and )\d+)*)")
 
 
@@ -136,8 +139,28 @@ def _read(text: str, name: str | None) -> ImportResult:
     result.warnings = notes + [_back(w, steps, text) for w in result.warnings]
     result.warnings.sort(key=lambda w: w.line)
     _finish(result.document, resolved, text)
+    _checks_from_comments(result, text)
     result.text = text
     return result
+
+
+def _checks_from_comments(result: ImportResult, text: str) -> None:
+    """`# check: {...}` lines (what `lab export --format clab` writes for the lab's checks) back as checks;
+    the engine's reader validates them with the rest of the document."""
+    found: list[dict[str, Any]] = []
+    for number, raw_line in enumerate(text.split("\n"), 1):
+        if m := HEADER_CHECK_RE.match(raw_line):
+            try:
+                check = json.loads(m.group(1))
+            except ValueError:
+                result.warnings.append(Finding(number, "a check comment that is not valid JSON; left out"))
+                continue
+            if isinstance(check, dict):
+                found.append(check)
+    if found:
+        result.checks = result.checks + found
+        if checks_supported():
+            result.document["checks"] = list(result.document.get("checks", [])) + found
 
 
 def _node_name(raw: str, taken: set[str]) -> str | None:

@@ -9,6 +9,7 @@ document.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -110,6 +111,8 @@ def export_clab(topology: Topology, *, image: str = DEFAULT_IMAGE) -> str:
     if host_lines:
         header.append("# and the host set up by hand after it (the lab's host: addresses, routes, NAT):")
         header += [f"#   host: {line}" for line in host_lines]
+    # containerlab has no checks: they travel as comment lines that the clab importer reads back
+    header += ["# check: " + json.dumps(c.to_dict(), separators=(", ", ": ")) for c in topology.checks]
     if host is not None and host in layout and not next(n for n in topology.nodes if n.name == host).implicit:
         header.append(f"# host-layout: {_fmt(layout[host][0])} {_fmt(layout[host][1])}")
     body = yaml.safe_dump({"name": topology.name, "topology": {"nodes": nodes, "links": links}},
