@@ -64,8 +64,16 @@ export class Editor implements PanelHost {
     this.wireToolbar();
     if (!this.readOnly) {
       wirePalette(this, shell);
-      wireKeyboard(this);
+      this.unwireKeys = wireKeyboard(this);
     }
+  }
+
+  private unwireKeys: () => void = () => {};
+
+  /** Tears the editor down (the page is rebuilt for a new role): no listener or canvas stays behind. */
+  destroy(): void {
+    this.unwireKeys();
+    this.cy.destroy();
   }
 
   // ----- loading and saving ------------------------------------------------------------------------
@@ -89,6 +97,13 @@ export class Editor implements PanelHost {
     this.redraw(fit);
     this.saved = this.snapshot();
     this.changed();
+  }
+
+  /** Takes `doc` as an unsaved edit of the loaded version (kept across a rebuild of the page). */
+  adopt(doc: TopologyDoc): void {
+    this.beginEdit();
+    this.model = Model.fromDoc(doc);
+    this.edited(true);
   }
 
   snapshot(): string {

@@ -66,9 +66,10 @@ function freeSpot(cy: cytoscape.Core): { x: number; y: number } {
   return c;
 }
 
-/** Shortcuts: Ctrl+S, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y), Delete, C for the Cable tool, Esc. */
-export function wireKeyboard(editor: Editor): void {
-  document.addEventListener("keydown", (ev) => {
+/** Shortcuts: Ctrl+S, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y), Delete, C for the Cable tool, Esc.
+ * Returns the function that unwires them (the page is rebuilt when the user's role changes). */
+export function wireKeyboard(editor: Editor): () => void {
+  const onKey = (ev: KeyboardEvent) => {
     const t = ev.target as HTMLElement;
     const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
     const mod = ev.ctrlKey || ev.metaKey;
@@ -92,5 +93,7 @@ export function wireKeyboard(editor: Editor): void {
       editor.toggleCable(false);
       editor.select(null);
     }
-  });
+  };
+  document.addEventListener("keydown", onKey);
+  return () => document.removeEventListener("keydown", onKey);
 }

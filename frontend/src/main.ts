@@ -8,8 +8,11 @@ import { Deploy } from "./deploy";
 import { Editor } from "./editor";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
+import { ShareDialog } from "./share";
+import { showNoAccess } from "./labmenu";
 import { LabSocket } from "./socket";
-import type { Role } from "./types";
+import type { Role, TopologyDoc } from "./types";
+import { canEdit } from "./types";
 import { Versions } from "./versions";
 import { Watch } from "./watch";
 
@@ -26,12 +29,14 @@ function readConfig(): PageConfig {
   return JSON.parse(el.textContent) as PageConfig;
 }
 
-async function main(): Promise<void> {
-  const cfg = readConfig();
+/** Builds the page for `cfg.role`; called again, after a teardown, when the user's role changes
+ * (`carry`: the unsaved drawing, kept when the new role may still edit). */
+async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = null): Promise<void> {
   const first = api.lab(cfg.labId); // in flight while the page and Cytoscape are set up
   const mount = document.getElementById("app");
   if (!mount) return;
   const shell = buildShell(mount, cfg.role);
+  const share = new ShareDialog(shell.title.parentElement ?? shell.root, cfg.labId, cfg.role, cfg.user);
   const announce = (text: string) => {
     shell.live.textContent = text;
   };
@@ -106,14 +111,45 @@ async function main(): Promise<void> {
       case "topology.updated":
         void onUpdated(m);
         break;
+      case "role.changed":
+        void share.refresh();
+        if (m.user === cfg.user) roleChanged(m.role);
+        break;
+      case "lab.deleted":
+        leave(`This lab was deleted by ${m.by}.`);
+        break;
       case "presence":
         shell.presence.replaceChildren(...presenceNames(m).map((u) => h("li", { text: u === cfg.user ? `${u} (you)` : u })));
         break;
     }
   };
-  const socket = new LabSocket(cfg.wsPath, onMessage, (up) => shell.root.classList.toggle("offline", !up));
+  const socket = new LabSocket(cfg.wsPath, onMessage, (up) => shell.root.classList.toggle("offline", !up), () =>
+    leave("You no longer have access to this lab."));
+  const teardown = () => {
+    alive = false;
+    socket.close();
+    share.close();
+    editor.destroy();
+  };
+  const leave = (why: string) => {
+    teardown();
+    showNoAccess(mount, why);
+  };
+  /** Another owner changed my role: rebuild the page with the controls of the new role, no reload. */
+  const roleChanged = (role: Role | null) => {
+    if (role === cfg.role) return;
+    if (!role) return leave("You no longer have access to this lab.");
+    const unsaved = !editor.readOnly && editor.dirty && canEdit(role) ? (JSON.parse(editor.snapshot()) as TopologyDoc) : null;
+    teardown();
+    void main({ ...cfg, role }, unsaved).then(() => {
+      const text = `Your role on this lab is now ${role}${unsaved ? " (your unsaved changes are kept)" : ""}`;
+      shell.live.textContent = text;
+      document.querySelector(".statusbar")!.textContent = text;
+    });
+  };
+  let alive = true;
   window.addEventListener("beforeunload", (ev) => {
-    if (!editor.readOnly && editor.dirty) ev.preventDefault();
+    if (alive && !editor.readOnly && editor.dirty) ev.preventDefault();
   });
   // For bench/canvas_bench.py: when the first frame with the lab's drawing was painted.
   const marks: { loaded?: number; firstRender?: number } = {};
@@ -123,6 +159,7 @@ async function main(): Promise<void> {
     marks.loaded = performance.now();
     editor.cy.one("render", () => requestAnimationFrame(() => (marks.firstRender = performance.now())));
     editor.say(editor.readOnly ? "Read only" : "Ready");
+    if (carry) editor.adopt(carry);
   } catch (e) {
     editor.say(`Could not load the lab: ${(e as Error).message}`);
   }

@@ -1,7 +1,7 @@
 // Every websocket message the server sends on /ws/labs/{id}/, declared once as a `type`-tagged union
 // (shared/spec/interfaces.md). Code that handles a message switches on `type` and gets the fields typed.
 
-import type { ArpRow, InterfaceRow, RouteRow } from "./types";
+import type { ArpRow, InterfaceRow, Role, RouteRow } from "./types";
 
 export interface JobProgress {
   type: "job.progress";
@@ -48,7 +48,20 @@ export interface Presence {
   users: string[];
 }
 
-export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence;
+/** A user's role on the lab changed (null: they lost access); their open pages re-render. */
+export interface RoleChanged {
+  type: "role.changed";
+  user: string;
+  role: Role | null;
+}
+
+/** The lab was deleted (after its destroy): open pages leave. */
+export interface LabDeleted {
+  type: "lab.deleted";
+  by: string;
+}
+
+export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence | RoleChanged | LabDeleted;
 
 export type ServerMessageType = ServerMessage["type"];
 
@@ -59,6 +72,8 @@ const KNOWN: ReadonlySet<string> = new Set<ServerMessageType>([
   "tables.snapshot",
   "topology.updated",
   "presence",
+  "role.changed",
+  "lab.deleted",
 ]);
 
 /** Parses one frame; unknown or malformed messages give null (the server may add types later). */

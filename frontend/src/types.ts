@@ -154,6 +154,13 @@ export interface VersionRow {
   [extra: string]: unknown;
 }
 
+export interface Member {
+  username: string;
+  role: Role;
+}
+
+export const ROLES: Role[] = ["viewer", "editor", "operator", "owner"];
+
 export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, operator: 3, owner: 4 };
 
 export function canEdit(role: Role): boolean {

@@ -72,6 +72,15 @@ def team_for_new_lab(*, user: Any, slug: str | None) -> Team | None:
     return team
 
 
+def teams_for_new_lab(*, user: Any) -> list[Team]:
+    """The teams the user may add labs to (editor or more; staff: every team), for the create forms."""
+    teams = Team.objects.order_by("name")
+    if _is_staff(user):
+        return list(teams)
+    editors = [Role.EDITOR, Role.OPERATOR, Role.OWNER]
+    return list(teams.filter(memberships__user=user, memberships__role__in=editors).distinct())
+
+
 def lab_create(
     *,
     user: Any,
