@@ -75,6 +75,6 @@ def test_labs_page_offers_teams_and_creates_team_labs(world: World) -> None:
     assert b"no team" in response.content and not Lab.objects.filter(slug="sneaky").exists()
     # A viewer of the team is not offered it.
     viewer_of_team = make_user("teamviewer")
-    TeamMembership.objects.create(team=world.lab.team, user=viewer_of_team, role=Role.VIEWER)
+    TeamMembership.objects.create(team=Team.objects.get(slug="team-a"), user=viewer_of_team, role=Role.VIEWER)
     client.force_login(viewer_of_team)
     assert b'value="team-a"' not in client.get("/labs/").content
