@@ -24,6 +24,7 @@ class JobKind(models.TextChoices):
     DRIFT = "drift", "Observe drift"
     CLEANUP = "cleanup", "Clean up orphans"
     PLAN = "plan", "Plan"
+    DELETE = "delete", "Destroy and delete the lab"
 
 
 class JobStatus(models.TextChoices):

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 WORKER_STOPPED = "the worker stopped while running this job; apply again to converge"
 # Kinds that change the kernel: one at a time per lab (see topology.locks).
-WRITES = {"apply", "destroy"}
+WRITES = {"apply", "destroy", "delete"}
 
 
 def queue_name(host: str) -> str:

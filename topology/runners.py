@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import events, locks, watch
 from .choices import DeploymentState, JobStatus
+from .delete_job import run_delete
 from .engine import api as engine
 from .jobs import WRITES, Requeue, finished_event
 from .models import Deployment, Job, TopologyVersion
@@ -298,4 +299,5 @@ RUNNERS: dict[str, Callable[[Context], Any]] = {
     "drift": run_drift,
     "plan": run_plan,
     "cleanup": run_cleanup,
+    "delete": run_delete,
 }

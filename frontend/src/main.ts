@@ -9,7 +9,7 @@ import { Editor } from "./editor";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
 import { ShareDialog } from "./share";
-import { showNoAccess } from "./labmenu";
+import { LabMenu, showNoAccess } from "./labmenu";
 import { LabSocket } from "./socket";
 import type { Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
@@ -41,6 +41,11 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     shell.live.textContent = text;
   };
   const editor = new Editor(shell, cfg.labId, cfg.role);
+  const menu = new LabMenu(shell.title.parentElement ?? shell.root, cfg.labId, cfg.role, () => editor.lab, (t) => editor.say(t), (name) => {
+    shell.title.textContent = name;
+    document.title = `${name} · NetDesigner`;
+    if (editor.lab) editor.lab.name = name;
+  });
   const deploy = new Deploy(shell.deploy, editor, cfg.labId, cfg.role, announce);
   const watch = new Watch(shell.watch, editor, cfg.labId, cfg.role, announce);
   const versions = new Versions(shell.history, editor, cfg.labId);
@@ -115,6 +120,13 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
         void share.refresh();
         if (m.user === cfg.user) roleChanged(m.role);
         break;
+      case "lab.updated":
+        if (m.name !== undefined && editor.lab) {
+          editor.lab.name = m.name;
+          shell.title.textContent = m.name;
+          document.title = `${m.name} · NetDesigner`;
+        }
+        break;
       case "lab.deleted":
         leave(`This lab was deleted by ${m.by}.`);
         break;
@@ -129,6 +141,7 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     alive = false;
     socket.close();
     share.close();
+    menu.close();
     editor.destroy();
   };
   const leave = (why: string) => {

@@ -61,7 +61,15 @@ export interface LabDeleted {
   by: string;
 }
 
-export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence | RoleChanged | LabDeleted;
+/** The lab was renamed or described (PATCH /api/labs/{id}). */
+export interface LabUpdated {
+  type: "lab.updated";
+  name?: string;
+  description?: string;
+  by: string;
+}
+
+export type ServerMessage = LabUpdated | JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence | RoleChanged | LabDeleted;
 
 export type ServerMessageType = ServerMessage["type"];
 
@@ -74,6 +82,7 @@ const KNOWN: ReadonlySet<string> = new Set<ServerMessageType>([
   "presence",
   "role.changed",
   "lab.deleted",
+  "lab.updated",
 ]);
 
 /** Parses one frame; unknown or malformed messages give null (the server may add types later). */

@@ -156,6 +156,9 @@ def lab_update(*, lab: Lab, user: Any, name: str | None = None, description: str
     if fields:
         lab.save(update_fields=[*fields, "updated"])
         audit_record(lab=lab, user=user, action="lab.updated", detail={f: getattr(lab, f) for f in fields})
+        event = {"type": "lab.updated", **{f: getattr(lab, f) for f in fields}, "by": getattr(user, "username", "")}
+        lab_id = lab.pk
+        transaction.on_commit(lambda: event_publish_safely(lab_id=lab_id, event=event))
     return lab
 
 
@@ -163,12 +166,13 @@ LIVE_STATES = {DeploymentState.APPLYING, DeploymentState.DEPLOYED, DeploymentSta
 
 
 def lab_delete(*, lab: Lab, user: Any) -> None:
-    """Delete a lab (owner). Refused while something of it may be in the kernel: destroy it first."""
+    """Delete a lab (owner) that has nothing in the kernel; refused otherwise (see services.deletion,
+    which destroys it first)."""
+    from .deletion import lab_rows_delete
+
     if user is not None:
         lab_require_role(user=user, lab=lab, role=Role.OWNER)
     deployment = Deployment.objects.filter(lab=lab).first()
     if deployment is not None and deployment.state in LIVE_STATES:
         raise Conflict(f"lab '{lab.slug}' is {deployment.state}; destroy it first, then delete it")
-    with transaction.atomic():
-        audit_record(lab=None, user=user, action="lab.deleted", detail={"id": lab.pk, "slug": lab.slug})
-        lab.delete()
+    lab_rows_delete(lab_id=lab.pk, user=user, by=getattr(user, "username", "") if user is not None else "")
