@@ -13,19 +13,12 @@ from tests.browser.canvas import PAIR, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
 
-DIFF_STATE = """() => {
-    const overlay = document.querySelector('[data-testid=diff-canvas]');
-    if (!overlay) return null;
-    return true;
-}"""
-
-
 def test_version_diff_on_the_canvas(stack: Any, user_page: Any, make_lab: Any, users: Any, artifacts: Path) -> None:
     from topology.services.labs import lab_topology_save
 
     alice = users("alice")
     lab = make_lab(alice, name="history", document=PAIR)
-    v2 = copy.deepcopy(PAIR)
+    v2: dict[str, Any] = copy.deepcopy(PAIR)
     v2["nodes"][0]["forwarding"] = True  # red changed
     v2["nodes"].append({"name": "green", "kind": "namespace"})  # green added
     v2["links"] = [{"a": {"node": "green", "interface": "veth-green", "addresses": ["10.9.1.1/24"]},
@@ -69,7 +62,11 @@ def test_version_diff_on_the_canvas(stack: Any, user_page: Any, make_lab: Any, u
     page.wait_for_timeout(300)
     assert page.locator("[data-testid=version]").text_content() == "version 2"
     messages: list[str] = []
-    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    def accept(d: Any) -> None:
+        messages.append(d.message)
+        d.accept()
+
+    page.once("dialog", accept)
     page.get_by_role("button", name="Restore version 1").click()
     page.wait_for_function("() => document.querySelector('[data-testid=version]').textContent === 'version 3'")
     assert "saved as a new version 3" in messages[0]
