@@ -25,6 +25,7 @@ class JobKind(models.TextChoices):
     CLEANUP = "cleanup", "Clean up orphans"
     PLAN = "plan", "Plan"
     DELETE = "delete", "Destroy and delete the lab"
+    TEST = "test", "Run the checks"
 
 
 class JobStatus(models.TextChoices):

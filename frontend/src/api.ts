@@ -87,5 +87,6 @@ export const api = {
   memberRemove: (id: number, username: string) => call<null>("DELETE", `/labs/${id}/members/${encodeURIComponent(username)}`),
   rename: (id: number, name: string) => call<LabInfo>("PATCH", `/labs/${id}`, { name }),
   describe: (id: number, description: string) => call<LabInfo>("PATCH", `/labs/${id}`, { description }),
+  reset: (id: number) => call<{ version: number }>("POST", `/labs/${id}/reset`),
   remove: (id: number) => call<{ job: number } | null>("DELETE", `/labs/${id}`),
 };

@@ -32,6 +32,11 @@ export class LabMenu {
     document.body.append(this.dialog);
     const wrap = h("span", { class: "lab-menu" });
     if (canEdit(role)) wrap.append(h("button", { type: "button", text: "Rename", "aria-haspopup": "dialog", onclick: () => this.rename() }));
+    if (canEdit(role)) {
+      this.resetButton = h("button", { type: "button", text: "Reset copy", hidden: true, title: "Back to the version this copy was made from", onclick: () => void this.reset() });
+      wrap.append(this.resetButton);
+    }
+    if (role === "owner") wrap.append(h("a", { href: `/labs/${labId}/class/`, class: "menu-link", text: "Class" }));
     if (role === "owner") wrap.append(h("button", { type: "button", text: "Delete lab", "aria-haspopup": "dialog", onclick: () => this.confirmDelete() }));
     if (wrap.childElementCount) mount.append(wrap);
   }
@@ -39,6 +44,24 @@ export class LabMenu {
   close(): void {
     if (this.dialog.open) this.dialog.close();
     this.dialog.remove();
+  }
+
+  private resetButton: HTMLButtonElement | null = null;
+
+  /** Called once the lab is loaded: a copy offers its reset. */
+  update(lab: LabInfo): void {
+    if (this.resetButton) this.resetButton.hidden = typeof lab.template_version !== "number";
+  }
+
+  private async reset(): Promise<void> {
+    const from = this.lab()?.template_version;
+    if (!window.confirm(`Reset this copy to version ${String(from)} of the lab it was copied from? It is saved as a new version; your history stays.`)) return;
+    try {
+      const res = await api.reset(this.labId);
+      this.say(`Reset: saved as version ${res.version}`);
+    } catch (e) {
+      this.say(`Not reset: ${(e as Error).message}`);
+    }
   }
 
   private show(title: string, ...body: (Node | null)[]): void {

@@ -61,6 +61,7 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     }, 120);
   };
   editor.onLoaded = () => {
+    if (editor.lab) menu.update(editor.lab);
     // After the drawing's first frame: these compete with it for the main thread on big labs.
     window.setTimeout(() => {
       void deploy.refresh(editor.lab);

@@ -81,6 +81,8 @@ export interface LabInfo {
   topology: TopologyDoc;
   deployment: Deployment | null;
   role?: Role;
+  template?: number | null;
+  template_version?: number | null;
 }
 
 export interface FieldError {

@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
+from .copies import router as copies_router
 from .jobs import router as jobs_router
 from .labs import router as labs_router
 from .members import router as members_router
@@ -65,3 +66,4 @@ api.add_router("/labs", versions_router)
 api.add_router("/labs", members_router)
 api.add_router("/labs", operations_router)
 api.add_router("", jobs_router)
+api.add_router("/labs", copies_router)

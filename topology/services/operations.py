@@ -20,6 +20,7 @@ from .audit import audit_record
 from .documents import document_node_names
 from .errors import Conflict, FieldError, Invalid, NotFound, WorkerFailed, WorkerTimeout
 from .permissions import _is_staff, lab_require_role
+from .quotas import quota_check_apply
 
 WAIT_SECONDS = 15.0
 PLAN_WAIT_SECONDS = 30.0
@@ -72,6 +73,7 @@ def lab_apply_request(*, lab: Lab, user: Any, dispatch: bool = True) -> Job:
     """Queue making the kernel match the lab's current version (operator)."""
     _check(user, lab, Role.OPERATOR)
     lab.refresh_from_db(fields=["version"])
+    quota_check_apply(lab=lab, document=lab_current_document(lab=lab))
     return _request(lab=lab, user=user, kind=JobKind.APPLY, params={"version": lab.version}, dispatch=dispatch)
 
 
