@@ -10,13 +10,13 @@ TXT
   exit 1
 fi
 scripts/bootstrap.sh
-.venv/bin/python manage.py bootstrap_demo
+port=${PORT:-8000}
+PORT=$port .venv/bin/python manage.py bootstrap_demo
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT
 trap "exit 130" INT TERM
-port=${PORT:-8000}
 echo
 echo "NetDesigner is starting at http://127.0.0.1:$port/   (Ctrl-C stops the web server, the worker and Redis)"
 echo

@@ -21,6 +21,27 @@ export interface DocDiff {
   moved: string[];
 }
 
+/** A node as the engine reads it: no empty fields, and `forwarding` only when it differs from the
+ * kind's default (on for the host, off elsewhere), so `forwarding: false` on a namespace and no
+ * `forwarding` at all are one and the same node (they were "changed since apply" apart). */
+export function normalNode(spec: NodeSpec): NodeSpec {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    if (v === undefined || v === null || v === "") continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  if (typeof spec.forwarding === "boolean" && spec.forwarding === (spec.kind === "host")) delete out.forwarding;
+  return out as NodeSpec;
+}
+
+/** A cable end or cable without empty fields. */
+export function normalLink(spec: LinkSpec): LinkSpec {
+  const clean = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => !(v === undefined || v === null || v === "" || (Array.isArray(v) && v.length === 0))));
+  return { ...clean(spec), a: clean(spec.a), b: clean(spec.b) } as LinkSpec;
+}
+
 export function linkKey(l: LinkSpec): string {
   return [l.a, l.b].map((e) => `${e?.node}:${e?.interface}`).sort().join(" — ");
 }
@@ -63,8 +84,8 @@ export function diffDocs(before: TopologyDoc, after: TopologyDoc): DocDiff {
   const la = after.layout ?? {};
   const moved = Object.keys(la).filter((k) => lb[k] && (lb[k].x !== la[k].x || lb[k].y !== la[k].y)).sort();
   return {
-    nodes: section(before.nodes ?? [], after.nodes ?? [], (n) => n.name),
-    links: section(before.links ?? [], after.links ?? [], linkKey),
+    nodes: section((before.nodes ?? []).map(normalNode), (after.nodes ?? []).map(normalNode), (n) => n.name),
+    links: section((before.links ?? []).map(normalLink), (after.links ?? []).map(normalLink), linkKey),
     moved,
   };
 }

@@ -11,6 +11,7 @@ import { Panel, type PanelHost } from "./panel";
 import type { Shell } from "./shell";
 import { selectTabByKey } from "./shell";
 import { wireKeyboard, wirePalette } from "./input";
+import { localProblems } from "./localcheck";
 import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
 
@@ -97,6 +98,9 @@ export class Editor implements PanelHost {
     this.redraw(fit);
     this.saved = this.snapshot();
     this.changed();
+    // The panel shows fields of the document (its description, a node's routes): after another
+    // user's save they must show the new values, not the ones read before.
+    this.renderPanel();
   }
 
   /** Takes `doc` as an unsaved edit of the loaded version (kept across a rebuild of the page). */
@@ -130,7 +134,20 @@ export class Editor implements PanelHost {
   }
 
   private async doSave(overwrite: boolean): Promise<boolean> {
+    // One name for a lab: the document is saved under the lab's name (renamed from the top bar).
+    if (this.lab?.name) this.model.name = this.lab.name;
     const doc = JSON.parse(this.snapshot()) as TopologyDoc;
+    const local = localProblems(doc);
+    if (local.length) {
+      this.errors = local;
+      this.say(`Not saved: ${local.length} problem(s), shown next to their fields`);
+      this.markErrors();
+      const first = local.map((x) => this.model.itemForPath(x.path)).find(Boolean);
+      if (first) this.select(first);
+      else this.renderPanel();
+      selectTabByKey("panel");
+      return false;
+    }
     this.say("Saving…");
     let version = this.version;
     if (overwrite) version = (await api.lab(this.labId)).version;
@@ -204,7 +221,11 @@ export class Editor implements PanelHost {
     this.say(`Added ${kind} ${item.spec.name}`);
   }
 
-  private connect(a: string, b: string): void {
+  labName(): string {
+    return this.lab?.name ?? this.model.name;
+  }
+
+  connect(a: string, b: string): void {
     this.beginEdit();
     const link = this.model.addLink(a, b);
     this.redraw(false);

@@ -157,6 +157,9 @@ def lab_tables(*, lab: Lab, user: Any, node: str) -> dict[str, Any]:
     if node not in document_node_names(lab_current_document(lab=lab)):
         raise NotFound(f"node '{node}' is not in the lab's current version")
     deployment = _deployed(lab)
+    applied = deployment.version.document if deployment.version is not None else None
+    if isinstance(applied, dict) and node not in document_node_names(applied):
+        raise Conflict(f"node '{node}' is saved but not applied yet: apply the lab to create it, then read its tables")
     job = _read_job(lab=lab, user=user, kind=JobKind.TABLES, params={"node": node}, worker_host=deployment.worker_host)
     result = job_wait(job=job)
     return result if isinstance(result, dict) else {}
