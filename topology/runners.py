@@ -21,6 +21,7 @@ from .delete_job import run_delete
 from .engine import api as engine
 from .jobs import WRITES, Requeue, finished_event
 from .models import Deployment, Job, TopologyVersion
+from .natview import nat_read_back
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ def run_drift(ctx: Context) -> dict[str, Any]:
     result: dict[str, Any] = {"drift": engine.drift(topology, deployment.tag)}
     if ctx.job.params.get("tables"):
         result["nodes"] = {n: engine.tables(topology, deployment.tag, n) for n in watch.table_nodes(topology)}
+        result["nat"] = nat_read_back(topology, deployment.tag)
     return result
 
 
