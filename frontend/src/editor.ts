@@ -12,6 +12,7 @@ import type { Shell } from "./shell";
 import { selectTabByKey } from "./shell";
 import { wireKeyboard, wirePalette } from "./input";
 import { localProblems } from "./localcheck";
+import { mergeIntoEditor } from "./conflict";
 import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
 
@@ -110,6 +111,11 @@ export class Editor implements PanelHost {
     this.edited(true);
   }
 
+  /** The document as last loaded or saved: the base of a three-way merge. */
+  savedDoc(): TopologyDoc {
+    return JSON.parse(this.saved) as TopologyDoc;
+  }
+
   snapshot(): string {
     readPositions(this.cy, this.model);
     return JSON.stringify(this.model.toDoc());
@@ -172,11 +178,10 @@ export class Editor implements PanelHost {
         else this.renderPanel();
         selectTabByKey("panel");
       } else if (e instanceof ApiError && e.status === 409) {
-        this.say("Not saved: someone else saved a newer version");
-        this.showBanner("Someone else saved this lab since you loaded it.", [
-          ["Reload theirs (drop my changes)", () => void this.load().then(() => this.hideBanner())],
-          ["Overwrite with mine", () => void this.save(true)],
-        ]);
+        // Someone saved in between: merge theirs under mine, save a clean merge, ask only on a conflict.
+        const theirs = await api.lab(this.labId);
+        this.say(`Not saved yet: version ${theirs.version} was saved meanwhile; merging`);
+        await mergeIntoEditor(this, theirs, "someone else", true);
       } else {
         this.say(`Not saved: ${(e as Error).message}`);
       }
@@ -330,11 +335,12 @@ export class Editor implements PanelHost {
     this.shell.status.textContent = text;
   }
 
-  showBanner(text: string, actions: [string, () => void][]): void {
+  showBanner(text: string, actions: [string, () => void][], detail: HTMLElement | null = null): void {
     const bn = this.shell.banner;
     bn.replaceChildren(
       h("span", { text }),
       ...actions.map(([label, fn]) => h("button", { type: "button", onclick: fn, text: label })),
+      ...(detail ? [detail] : []),
     );
     bn.hidden = false;
   }

@@ -10,6 +10,7 @@ import { presenceNames, type ServerMessage, type TopologyUpdated } from "./proto
 import { buildShell } from "./shell";
 import { ShareDialog } from "./share";
 import { LabMenu, showNoAccess } from "./labmenu";
+import { mergeIntoEditor } from "./conflict";
 import { LabSocket } from "./socket";
 import type { Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
@@ -89,10 +90,7 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     if (m.version <= editor.version) return;
     void versions.load();
     if (editor.dirty) {
-      editor.showBanner(`${m.by} saved version ${m.version} while you have unsaved changes.`, [
-        ["Load theirs (drop mine)", () => void editor.load().then(() => editor.hideBanner())],
-        ["Keep mine (overwrite on save)", () => editor.hideBanner()],
-      ]);
+      await mergeIntoEditor(editor, await api.lab(cfg.labId), m.by, false);
     } else {
       await editor.load();
       editor.say(`Updated to version ${m.version}, saved by ${m.by}`);

@@ -315,7 +315,7 @@ export class Panel {
       return h("div", { class: "field" }, h("label", { for: id, text }), el);
     };
     return this.section(fromId ? "Cable to another node" : "New cable",
-      from ? label("From", from) : null, label("To", to), add);
+      from ? label("Cable from", from) : null, label("Cable to", to), add);
   }
 
   /** A new NAT rule starts from a real value (a subnet the node is on) rather than an empty rule,

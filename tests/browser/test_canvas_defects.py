@@ -95,8 +95,8 @@ def test_nat_names_description_and_keyboard_cabling(stack: Any, user_page: Any, 
 
     # Keyboard only: pick the two nodes in the panel and press Add cable.
     page.locator("#cy").click(position={"x": 5, "y": 5})  # nothing selected: the lab's form
-    page.get_by_label("From", exact=True).select_option(label="host")
-    page.get_by_label("To", exact=True).select_option(label="blue")
+    page.get_by_label("Cable from", exact=True).select_option(label="host")
+    page.get_by_label("Cable to", exact=True).select_option(label="blue")
     page.get_by_role("button", name="Add cable").focus()
     page.keyboard.press("Enter")
     page.wait_for_function("() => window.netdesigner.cy.edges().length === 3")
