@@ -120,7 +120,7 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
         if (m.user === cfg.user) roleChanged(m.role);
         break;
       case "lab.updated":
-        if (m.name !== undefined && editor.lab) {
+        if (m.name && editor.lab) {
           editor.lab.name = m.name;
           shell.title.textContent = m.name;
           document.title = `${m.name} · NetDesigner`;
