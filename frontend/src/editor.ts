@@ -1,5 +1,6 @@
 // The editor: the model, the canvas and the side panel kept in step; undo/redo, palette, keyboard,
-// saving with the version number (409: reload theirs or overwrite), import/export.
+// saving with the version number (409: merge theirs, conflict.ts), import/export. What it announces
+// (changed, loaded, saved) goes through `events` (store.ts), which any module may subscribe to.
 
 import type cytoscape from "cytoscape";
 import { api, ApiError } from "./api";
@@ -10,11 +11,17 @@ import { History, Model } from "./model";
 import { Panel, type PanelHost } from "./panel";
 import type { Shell } from "./shell";
 import { selectTabByKey } from "./shell";
-import { wireKeyboard, wirePalette } from "./input";
 import { localProblems } from "./localcheck";
 import { mergeIntoEditor } from "./conflict";
+import { Emitter } from "./store";
 import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
+
+export interface EditorEvents extends Record<string, unknown> {
+  changed: undefined;
+  loaded: LabInfo;
+  saved: number;
+}
 
 export class Editor implements PanelHost {
   model = new Model();
@@ -34,6 +41,8 @@ export class Editor implements PanelHost {
   private saved = "";
   private pendingSnapshot: string | null = null;
   private grabSnapshot: string | null = null;
+  /** What the editor announces; modules subscribe (the onX slots below stay for older wiring). */
+  readonly events = new Emitter<EditorEvents>();
   onChange: () => void = () => {};
   onLoaded: () => void = () => {};
   onSaved: () => void = () => {};
@@ -64,17 +73,12 @@ export class Editor implements PanelHost {
       this.changed();
     });
     this.wireToolbar();
-    if (!this.readOnly) {
-      wirePalette(this, shell);
-      this.unwireKeys = wireKeyboard(this);
-    }
   }
 
-  private unwireKeys: () => void = () => {};
-
-  /** Tears the editor down (the page is rebuilt for a new role): no listener or canvas stays behind. */
+  /** Tears the editor down (the page is rebuilt for a new role): no canvas stays behind (main.ts
+   * unwires the keyboard it wired). */
   destroy(): void {
-    this.unwireKeys();
+    this.events.clear();
     this.cy.destroy();
   }
 
@@ -88,6 +92,7 @@ export class Editor implements PanelHost {
     document.title = `${lab.name} · NetDesigner`;
     this.replaceDoc(lab.topology, lab.version, true);
     this.onLoaded();
+    this.events.emit("loaded", lab);
   }
 
   /** Shows a document (from the server or the history) and remembers it as the saved state. */
@@ -167,6 +172,7 @@ export class Editor implements PanelHost {
       this.changed();
       this.renderPanel();
       this.onSaved();
+      this.events.emit("saved", res.version);
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {
@@ -327,6 +333,7 @@ export class Editor implements PanelHost {
     if (b.undo) b.undo.disabled = !this.history.canUndo;
     if (b.redo) b.redo.disabled = !this.history.canRedo;
     this.onChange();
+    this.events.emit("changed", undefined);
   }
 
   // ----- chrome ----------------------------------------------------------------------------------

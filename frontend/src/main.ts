@@ -6,6 +6,7 @@ import { api } from "./api";
 import { h } from "./dom";
 import { Deploy } from "./deploy";
 import { Editor } from "./editor";
+import { wireKeyboard, wirePalette } from "./input";
 import { presenceNames, type ServerMessage, type TopologyUpdated } from "./protocol";
 import { buildShell } from "./shell";
 import { ShareDialog } from "./share";
@@ -42,6 +43,9 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     shell.live.textContent = text;
   };
   const editor = new Editor(shell, cfg.labId, cfg.role);
+  // Palette and shortcuts drive the editor through input.ts's InputTarget (neither imports the other).
+  if (!editor.readOnly) wirePalette(editor, shell);
+  const unwireKeys = editor.readOnly ? () => {} : wireKeyboard(editor);
   const menu = new LabMenu(shell.title.parentElement ?? shell.root, cfg.labId, cfg.role, () => editor.lab, (t) => editor.say(t), (name) => {
     shell.title.textContent = name;
     document.title = `${name} · NetDesigner`;
@@ -53,26 +57,26 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
   // The pickers and the status colours follow edits a moment later, once per burst of edits:
   // with 1,000 nodes rebuilding them on every keystroke would cost more than the edit itself.
   let later = 0;
-  editor.onChange = () => {
+  editor.events.on("changed", () => {
     deploy.refreshButtons();
     window.clearTimeout(later);
     later = window.setTimeout(() => {
       watch.refreshNodes();
       deploy.recolour();
     }, 120);
-  };
-  editor.onLoaded = () => {
-    if (editor.lab) menu.update(editor.lab);
+  });
+  editor.events.on("loaded", (lab) => menu.update(lab));
+  editor.events.on("loaded", () => {
     // After the drawing's first frame: these compete with it for the main thread on big labs.
     window.setTimeout(() => {
       void deploy.refresh(editor.lab);
       void versions.load();
     }, 50);
-  };
-  editor.onSaved = () => {
+  });
+  editor.events.on("saved", () => {
     void versions.load();
     void deploy.refresh();
-  };
+  });
   // Selecting one node shows its tables (once per selection gesture, not once per box-selected node).
   let pickQueued = false;
   editor.cy.on("select", "node", () => {
@@ -138,9 +142,11 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     leave("You no longer have access to this lab."));
   const teardown = () => {
     alive = false;
+    window.clearTimeout(later);
     socket.close();
     share.close();
     menu.close();
+    unwireKeys();
     editor.destroy();
   };
   const leave = (why: string) => {

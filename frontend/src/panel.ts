@@ -84,7 +84,9 @@ export class Panel {
   // ----- building blocks -------------------------------------------------------------------------
 
   private field(label: string, path: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
-    const id = fieldId();
+    // Ids from the document path: a re-render (a selection settling a frame later) keeps them, so an
+    // error's aria-describedby read a moment ago still names the same element.
+    const id = path ? `fld-${path.replace(/[^A-Za-z0-9_-]/g, "_")}` : fieldId();
     input.id = id;
     input.dataset.path = path;
     const errs = errorsFor(this.host.errors, path);
