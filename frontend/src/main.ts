@@ -38,7 +38,7 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
   const mount = document.getElementById("app");
   if (!mount) return;
   const shell = buildShell(mount, cfg.role);
-  const share = new ShareDialog(shell.title.parentElement ?? shell.root, cfg.labId, cfg.role, cfg.user);
+  const share = new ShareDialog(shell.title.parentElement ?? shell.root, cfg.labId, cfg.role, cfg.user, () => editor.lab);
   const announce = (text: string) => {
     shell.live.textContent = text;
   };

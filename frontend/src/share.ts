@@ -5,7 +5,7 @@
 import "./class.css";
 import { api, ApiError } from "./api";
 import { fieldId, h } from "./dom";
-import type { Member, Role } from "./types";
+import type { LabInfo, Member, Role } from "./types";
 import { ROLES } from "./types";
 
 export class ShareDialog {
@@ -14,17 +14,20 @@ export class ShareDialog {
   private list: HTMLTableSectionElement;
   private status: HTMLElement;
   private owner: boolean;
+  private teamNote: HTMLElement;
 
   constructor(
     mount: HTMLElement,
     private labId: number,
     role: Role,
     private me: string,
+    private lab: () => LabInfo | null = () => null,
   ) {
     this.owner = role === "owner";
     this.button = h("button", { type: "button", class: "share-button", "data-action": "share", "aria-haspopup": "dialog", text: "Share…" });
     this.list = h("tbody");
     this.status = h("p", { class: "share-status", role: "status" });
+    this.teamNote = h("p", { class: "muted small", "data-testid": "team-note", hidden: true });
     const titleId = fieldId();
     this.dialog = h("dialog", { class: "share-dialog", "aria-labelledby": titleId },
       h("h2", { id: titleId, text: "Share this lab" }),
@@ -35,6 +38,7 @@ export class ShareDialog {
         h("caption", { class: "visually-hidden", text: "Members and their roles" }),
         h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "User" }), h("th", { scope: "col", text: "Role" }), h("th", { scope: "col", text: "" }))),
         this.list),
+      this.teamNote,
       this.owner ? this.addForm() : null,
       this.status,
       h("div", { class: "row end" }, h("button", { type: "button", text: "Close", onclick: () => this.dialog.close() })),
@@ -71,6 +75,9 @@ export class ShareDialog {
   }
 
   async open(): Promise<void> {
+    const team = this.lab()?.team;
+    this.teamNote.hidden = !team;
+    this.teamNote.textContent = team ? `This is a lab of team ${team}: the team's members also have their team role here (the higher role counts).` : "";
     if (!this.dialog.open) this.dialog.showModal();
     await this.refresh();
   }

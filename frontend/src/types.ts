@@ -83,6 +83,8 @@ export interface LabInfo {
   role?: Role;
   template?: number | null;
   template_version?: number | null;
+  team?: string | null;
+  owner?: string;
 }
 
 export interface FieldError {

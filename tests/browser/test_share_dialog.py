@@ -23,7 +23,10 @@ def not_reloaded(page: Any) -> bool:
 
 def test_owner_shares_through_the_dialog(stack: Any, user_page: Any, make_lab: Any, users: Any) -> None:
     alice, vic, eddie = users("alice"), users("vic"), users("eddie")
+    from topology.models import Lab, Team
+
     lab = make_lab(alice, name="class-share", document=PAIR, members={eddie: "viewer"})
+    Lab.objects.filter(pk=lab.pk).update(team=Team.objects.create(name="Net 101", slug="net-101"))
     a, e = user_page(alice), user_page(eddie)
     a.open_lab(lab.pk)
     e.open_lab(lab.pk)
@@ -36,6 +39,7 @@ def test_owner_shares_through_the_dialog(stack: Any, user_page: Any, make_lab: A
     dialog = a.page.get_by_role("dialog", name="Share this lab")
     dialog.locator("tr[data-member=eddie]").wait_for()
     assert dialog.locator("tr[data-member=alice]").text_content().startswith("alice (you)owner")
+    assert "lab of team net-101" in dialog.get_by_test_id("team-note").text_content()
 
     # She adds vic as a viewer and makes eddie an editor.
     dialog.get_by_label("User name").fill("vic")
