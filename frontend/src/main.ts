@@ -161,8 +161,11 @@ async function main(cfg: PageConfig = readConfig(), carry: TopologyDoc | null = 
     teardown();
     void main({ ...cfg, role }, unsaved).then(() => {
       const text = `Your role on this lab is now ${role}${unsaved ? " (your unsaved changes are kept)" : ""}`;
-      shell.live.textContent = text;
-      document.querySelector(".statusbar")!.textContent = text;
+      // The new page's live region and status bar (this closure's shell is gone).
+      for (const sel of ["#live", ".statusbar"]) {
+        const el = document.querySelector(sel);
+        if (el) el.textContent = text;
+      }
     });
   };
   let alive = true;
