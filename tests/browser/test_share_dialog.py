@@ -54,7 +54,8 @@ def test_owner_shares_through_the_dialog(stack: Any, user_page: Any, make_lab: A
     e.page.get_by_role("button", name="Save", exact=True).wait_for()
     assert e.page.locator(".palette").count() == 1
     assert not_reloaded(e.page)
-    e.page.get_by_text("Your role on this lab is now editor").wait_for()
+    e.page.locator(".statusbar", has_text="Your role on this lab is now editor").wait_for()
+    assert e.page.locator("#live").text_content() == "Your role on this lab is now editor"
 
     # vic opens the lab he was given: read only.
     v = user_page(vic)
