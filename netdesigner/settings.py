@@ -163,6 +163,10 @@ CELERY_WORKER_CONCURRENCY = int(os.environ.get("NETDESIGNER_WORKER_CONCURRENCY",
 # Engine limits (topology-v1: default 2,000 nodes and links).
 NETDESIGNER_MAX_NODES = int(os.environ.get("NETDESIGNER_MAX_NODES", "2000"))
 NETDESIGNER_MAX_LINKS = int(os.environ.get("NETDESIGNER_MAX_LINKS", "2000"))
+# Per user (a lab counts against its owner): labs in the kernel at once, and the namespaces they make.
+# 0 means no limit. An apply over either answers 409 naming the quota (topology/services/quotas.py).
+NETDESIGNER_MAX_DEPLOYED_LABS_PER_USER = int(os.environ.get("NETDESIGNER_MAX_DEPLOYED_LABS_PER_USER", "0"))
+NETDESIGNER_MAX_NAMESPACES_PER_USER = int(os.environ.get("NETDESIGNER_MAX_NAMESPACES_PER_USER", "0"))
 
 # The unprivileged host uid (and gid) that is root inside each lab's user namespace (the terminal's shells).
 NETDESIGNER_SANDBOX_UID = int(os.environ.get("NETDESIGNER_SANDBOX_UID", "424242"))

@@ -10,7 +10,8 @@ TXT
   exit 1
 fi
 scripts/bootstrap.sh
-.venv/bin/python manage.py bootstrap_demo
+port=${PORT:-8000}
+PORT=$port .venv/bin/python manage.py bootstrap_demo
 # Redis with a password by default: anyone who can reach an open Redis can stop the root worker, cancel
 # its queue and send fake events to every viewer (README, "Redis"). An explicit REDIS_URL is used as is.
 if [ -z "${REDIS_URL:-}" ]; then
@@ -21,7 +22,6 @@ pidfile=$(scripts/redis-up.sh)
 cleanup() { [ -n "$pidfile" ] && [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; }
 trap cleanup EXIT
 trap "exit 130" INT TERM
-port=${PORT:-8000}
 echo
 echo "NetDesigner is starting at http://127.0.0.1:$port/   (Ctrl-C stops the web server, the worker and Redis)"
 echo

@@ -15,5 +15,7 @@ echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
 .venv/bin/mypy .
+echo "==> tsc + vitest (frontend types and pure modules)"
+(cd frontend && npx --no-install tsc --noEmit && npx --no-install vitest run --reporter=dot)
 echo "==> pytest"
 .venv/bin/pytest "$@"

@@ -26,6 +26,7 @@ from .models import (
     TopologyVersion,
 )
 from .selectors import lab_deployment_or_none
+from .services.deletion import lab_delete_request, lab_needs_destroy
 from .services.errors import ServiceError
 from .services.inspection import deployment_inspect
 from .services.operations import cleanup_request, lab_apply_request, lab_destroy_request
@@ -121,10 +122,36 @@ class LabAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["team", "deployment__state", "created"]
     search_fields = ["name", "slug", "owner__username", "description"]
     list_select_related = ["owner", "team", "deployment"]
-    readonly_fields = ["version", "created", "updated", "recent_jobs"]
+    readonly_fields = ["version", "created", "updated", "recent_jobs", "template", "template_version"]
     autocomplete_fields = ["owner", "team"]
     inlines = [LabMembershipInline, DeploymentInline, TopologyVersionInline]
     actions = [reapply_labs, destroy_labs]
+
+    # Deleting a lab destroys it first (services.deletion): a deployed lab is handed to a delete job and
+    # disappears once its namespaces are gone; the admin says so instead of "deleted successfully".
+    def delete_model(self, request: HttpRequest, obj: Lab) -> None:
+        job = lab_delete_request(lab=obj, user=request.user)
+        if job is not None:
+            messages.warning(request, f"{obj.slug} is in the kernel: destroying it first (job {job.pk}); "
+                                      "it is deleted once the destroy succeeded.")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Lab]) -> None:
+        for lab in list(queryset):
+            self.delete_model(request, lab)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        if Lab.objects.filter(pk=obj_id).exists():  # deferred: the delete job removes it
+            from django.shortcuts import redirect
+
+            return redirect("admin:topology_lab_changelist")
+        return super().response_delete(request, obj_display, obj_id)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        lab = Lab.objects.filter(pk=object_id).first()
+        if request.method == "GET" and lab is not None and lab_needs_destroy(lab=lab):
+            messages.warning(request, "This lab is in the kernel: deleting it destroys its namespaces first "
+                                      "(through the worker), then deletes it.")
+        return super().delete_view(request, object_id, extra_context)
 
     @admin.display(description="deployment", ordering="deployment__state")
     def deployment_state(self, lab: Lab) -> str:

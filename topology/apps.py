@@ -14,3 +14,6 @@ class TopologyConfig(AppConfig):
         from .engine.limits import raise_open_files_limit
 
         raise_open_files_limit()
+        from . import sharing
+
+        sharing.connect()

@@ -29,6 +29,7 @@ class JobKind(models.TextChoices):
     EXPLAIN = "explain", "Explain reachability"
     TEST = "test", "Run the checks"
     CAPTURE = "capture", "Capture packets"
+    DELETE = "delete", "Destroy and delete the lab"
 
 
 class JobStatus(models.TextChoices):

@@ -51,6 +51,10 @@ class Lab(models.Model):
     version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # A copy made for a student (services.copies): the lab it was copied from and that lab's version
+    # then, which a reset brings back.
+    template = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies")
+    template_version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -24,7 +24,7 @@ from django.views.generic.base import RedirectView
 from .selectors import lab_deployment_or_none, lab_list_for
 from .services.errors import Invalid, ServiceError
 from .services.imports import document_load
-from .services.labs import lab_create
+from .services.labs import lab_create, team_for_new_lab, teams_for_new_lab
 from .throttle import ThrottledAuthenticationForm
 
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "topology" / "examples"
@@ -57,12 +57,14 @@ def _report(request: HttpRequest, exc: ServiceError) -> None:
 def _create_from_post(request: HttpRequest) -> Any:
     action = request.POST.get("action")
     name = (request.POST.get("name") or "").strip()
+    team = team_for_new_lab(user=request.user, slug=request.POST.get("team") or None)
     if action == "example":
         key = request.POST.get("example", "")
         document = tutorial_examples().get(key)
         if document is None:
             raise Invalid([], detail=f"unknown example '{key}'")
-        return lab_create(user=request.user, name=name or key, topology=document, note=f"from example {key}")
+        return lab_create(user=request.user, name=name or key, topology=document, note=f"from example {key}",
+                          team=team)
     if action == "import":
         upload = request.FILES.get("file")
         if upload is None:
@@ -70,9 +72,9 @@ def _create_from_post(request: HttpRequest) -> Any:
         document = document_load(text=upload.read(), source=upload.name or "file")
         default = document.get("name") if isinstance(document, dict) else None
         return lab_create(user=request.user, name=name or str(default or "imported"), topology=document,
-                          note="imported")
+                          note="imported", team=team)
     if action == "create":
-        return lab_create(user=request.user, name=name, topology=empty_document(name or "lab"))
+        return lab_create(user=request.user, name=name, topology=empty_document(name or "lab"), team=team)
     raise Invalid([], detail="unknown action")
 
 
@@ -95,7 +97,8 @@ def labs_page(request: HttpRequest) -> HttpResponse:
                      "team": lab.team.name if lab.team else None,
                      "state": deployment.state if deployment else None})
     examples = [{"key": key, "description": doc.get("description", "")} for key, doc in tutorial_examples().items()]
-    return render(request, "topology/pages/labs.html", {"labs": rows, "examples": examples})
+    teams = [{"slug": t.slug, "name": t.name} for t in teams_for_new_lab(user=request.user)]
+    return render(request, "topology/pages/labs.html", {"labs": rows, "examples": examples, "teams": teams})
 
 
 urlpatterns = [

@@ -41,12 +41,13 @@ def lab_deployment_or_none(lab: Lab) -> Any:
 
 
 def job_get_for(*, user: Any, job_id: int) -> Job:
-    """A job the user may see: viewers of its lab; site-wide jobs (no lab) only staff."""
+    """A job the user may see: viewers of its lab; a job with no lab (site-wide, or the delete job of a
+    lab now gone) only staff and whoever asked for it."""
     job = Job.objects.select_related("lab", "created_by").filter(pk=job_id).first()
     if job is None:
         raise NotFound("job not found")
     if job.lab is None:
-        if not _is_staff(user):
+        if not (_is_staff(user) or (job.created_by_id is not None and job.created_by_id == getattr(user, "pk", None))):
             raise NotFound("job not found")
         return job
     try:

@@ -1,6 +1,7 @@
 // The REST client: session cookie + CSRF header (Django reads X-CSRFToken against the csrftoken cookie).
 
-import type { FieldError, Job, LabInfo, Operation, Tables, TopologyDoc, VersionRow } from "./types";
+import type { CopyRow, MemberOut, VersionOut } from "./generated/api";
+import type { FieldError, Job, LabInfo, Member, Operation, Role, Tables, TopologyDoc, VersionRow } from "./types";
 
 export class ApiError extends Error {
   constructor(
@@ -83,4 +84,15 @@ export const api = {
   version: (id: number, n: number) => call<{ topology?: TopologyDoc; document?: TopologyDoc } & VersionRow>("GET", `/labs/${id}/versions/${n}`),
   restore: (id: number, n: number) => call<{ version: number }>("POST", `/labs/${id}/versions/${n}/restore`),
   exportText: (id: number, format: "json" | "sh") => callText(`/labs/${id}/export?format=${format}`),
+  // Sharing, rename and delete, copies (class.ts, share.ts, labmenu.ts)
+  members: (id: number) => call<(MemberOut & Member)[]>("GET", `/labs/${id}/members`),
+  memberAdd: (id: number, username: string, role: Role) => call<Member>("POST", `/labs/${id}/members`, { username, role }),
+  memberChange: (id: number, username: string, role: Role) =>
+    call<Member>("PUT", `/labs/${id}/members/${encodeURIComponent(username)}`, { role }),
+  memberRemove: (id: number, username: string) => call<null>("DELETE", `/labs/${id}/members/${encodeURIComponent(username)}`),
+  rename: (id: number, name: string) => call<LabInfo>("PATCH", `/labs/${id}`, { name }),
+  describe: (id: number, description: string) => call<LabInfo>("PATCH", `/labs/${id}`, { description }),
+  reset: (id: number) => call<VersionOut>("POST", `/labs/${id}/reset`),
+  copies: (id: number) => call<CopyRow[]>("GET", `/labs/${id}/copies`),
+  remove: (id: number) => call<{ job: number } | null>("DELETE", `/labs/${id}`),
 };

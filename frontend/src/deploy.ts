@@ -5,6 +5,7 @@
 import { api } from "./api";
 import { h } from "./dom";
 import { addKeepButtons } from "./driftkeep";
+import { canonical, normalLink, normalNode } from "./docdiff";
 import { driftMarks } from "./driftmarks";
 import type { Editor } from "./editor";
 import type { Status } from "./graph";
@@ -15,9 +16,10 @@ import { canOperate } from "./types";
 
 function nodeKey(spec: NodeSpec, links: LinkSpec[]): string {
   const ends = links
+    .map(normalLink)
     .flatMap((l) => [l.a, l.b].filter((e) => e.node === spec.name).map((e) => ({ ...e, mtu: l.mtu })))
     .sort((x, y) => x.interface.localeCompare(y.interface));
-  return JSON.stringify([spec, ends]);
+  return canonical([normalNode(spec), ends]);
 }
 
 /** Per element: deployed when it matches the applied document, changed otherwise. */
@@ -28,8 +30,8 @@ export function compareToDeployed(model: Model, deployed: TopologyDoc): Map<stri
   model.nodes.forEach((n, i) => {
     out.set(n.id, before.get(n.spec.name) === nodeKey(doc.nodes[i], doc.links) ? "deployed" : "changed");
   });
-  const linkKeys = new Set(deployed.links.map((l) => JSON.stringify(l)));
-  model.links.forEach((l, i) => out.set(l.id, linkKeys.has(JSON.stringify(doc.links[i])) ? "deployed" : "changed"));
+  const linkKeys = new Set(deployed.links.map((l) => canonical(normalLink(l))));
+  model.links.forEach((l, i) => out.set(l.id, linkKeys.has(canonical(normalLink(doc.links[i]))) ? "deployed" : "changed"));
   return out;
 }
 
@@ -43,6 +45,9 @@ function driftText(it: unknown): string {
 
 export class Deploy {
   private ops: HTMLOListElement;
+  private driftList: HTMLOListElement;
+  /** The lab version the plan list was made for: a save makes it stale. */
+  private planVersion: number | null = null;
   private progress: HTMLProgressElement;
   private progressText: HTMLElement;
   private jobStatus: HTMLElement;
@@ -69,6 +74,7 @@ export class Deploy {
       return b;
     };
     this.ops = h("ol", { class: "ops", "aria-label": "Planned operations" });
+    this.driftList = h("ol", { class: "ops", "aria-label": "Drift: differences from the design", "data-testid": "drift-list" });
     this.progress = h("progress", { max: "1", value: "0", "aria-label": "Job progress", id: "job-progress" });
     this.progressText = h("span", { class: "progress-text", "data-testid": "progress-text" });
     this.jobStatus = h("p", { class: "job-status", role: "status", "data-testid": "job-status" });
@@ -81,6 +87,8 @@ export class Deploy {
       this.jobStatus,
       h("h3", { text: "Plan" }),
       this.ops,
+      h("h3", { text: "Drift" }),
+      this.driftList,
       h("div", { class: "legend", "aria-label": "Legend" },
         h("span", { class: "lg lg-deployed", text: "✓ deployed" }),
         h("span", { class: "lg lg-changed", text: "✎ changed since apply" }),
@@ -111,14 +119,22 @@ export class Deploy {
     this.ops.replaceChildren(h("li", { class: "muted", text: "Planning…" }));
     try {
       const res = await api.plan(this.labId);
+      this.planVersion = this.editor.version;
       this.showOps(res.operations, "In sync: nothing to do.");
     } catch (e) {
       this.ops.replaceChildren(h("li", { class: "error", text: `Plan failed: ${(e as Error).message}` }));
     }
   }
 
-  private showOps(ops: Operation[], empty: string): void {
-    this.ops.replaceChildren(...(ops.length ? ops.map((o) => h("li", {}, h("code", { text: o.command }))) : [h("li", { class: "muted", text: empty })]));
+  private showOps(ops: Operation[], empty: string, list: HTMLOListElement = this.ops): void {
+    list.replaceChildren(...(ops.length ? ops.map((o) => h("li", {}, h("code", { text: o.command }))) : [h("li", { class: "muted", text: empty })]));
+  }
+
+  /** Results that no longer describe the lab are taken down rather than left to mislead. */
+  private forget(what: "plan" | "drift", why: string): void {
+    const list = what === "plan" ? this.ops : this.driftList;
+    if (list.childElementCount) list.replaceChildren(h("li", { class: "muted", text: why }));
+    if (what === "plan") this.planVersion = null;
   }
 
   private async start(kind: "apply" | "destroy"): Promise<void> {
@@ -185,6 +201,8 @@ export class Deploy {
     }
     this.job = null;
     this.driftItems = []; // the kernel changed: the last drift report no longer says anything
+    this.forget("drift", `The kernel changed (${this.jobKind}): check drift again.`);
+    this.forget("plan", `The kernel changed (${this.jobKind}): plan again.`);
     const ok = m.status === "succeeded";
     if (ok) this.progress.value = this.progress.max;
     this.progressText.textContent = `${this.jobKind}: ${ok ? "done" : "failed"}`;
@@ -204,6 +222,7 @@ export class Deploy {
     try {
       const lab = known ?? (await api.lab(this.labId));
       this.editor.lab = lab;
+      if (this.planVersion !== null && lab.version !== this.planVersion) this.forget("plan", `Version ${lab.version} was saved since: plan again.`);
       const d = lab.deployment;
       const state = d?.state ?? "not deployed";
       const ver = typeof d?.version === "number" ? d.version : null;
@@ -253,9 +272,9 @@ export class Deploy {
       const items = await api.drift(this.labId);
       this.driftItems = items;
       this.jobStatus.textContent = items.length ? `Drift: ${items.length} difference(s)` : "No drift: the kernel matches the applied version";
-      this.showOps(items.map((it) => ({ op: "drift", command: driftText(it) })), "No drift.");
+      this.showOps(items.map((it) => ({ op: "drift", command: driftText(it) })), "No drift.", this.driftList);
       if (!this.editor.readOnly) {
-        addKeepButtons(this.ops, items, this.labId, () => this.editor.version, (summary) => {
+        addKeepButtons(this.driftList, items, this.labId, () => this.editor.version, (summary) => {
           this.announce(summary);
           void this.editor.load().then(() => this.drift());
         });

@@ -1,5 +1,6 @@
 // The editor: the model, the canvas and the side panel kept in step; undo/redo, palette, keyboard,
-// saving with the version number (409: reload theirs or overwrite), import/export.
+// saving with the version number (409: merge theirs, conflict.ts), import/export. What it announces
+// (changed, loaded, saved) goes through `events` (store.ts), which any module may subscribe to.
 
 import type cytoscape from "cytoscape";
 import { api, ApiError } from "./api";
@@ -10,9 +11,17 @@ import { History, Model } from "./model";
 import { Panel, type PanelHost } from "./panel";
 import type { Shell } from "./shell";
 import { selectTabByKey } from "./shell";
-import { wireKeyboard, wirePalette } from "./input";
+import { localProblems } from "./localcheck";
+import { mergeIntoEditor } from "./conflict";
+import { Emitter } from "./store";
 import type { FieldError, LabInfo, NodeKind, Role, TopologyDoc } from "./types";
 import { canEdit } from "./types";
+
+export interface EditorEvents extends Record<string, unknown> {
+  changed: undefined;
+  loaded: LabInfo;
+  saved: number;
+}
 
 export class Editor implements PanelHost {
   model = new Model();
@@ -32,6 +41,8 @@ export class Editor implements PanelHost {
   private saved = "";
   private pendingSnapshot: string | null = null;
   private grabSnapshot: string | null = null;
+  /** What the editor announces; modules subscribe (the onX slots below stay for older wiring). */
+  readonly events = new Emitter<EditorEvents>();
   onChange: () => void = () => {};
   onLoaded: () => void = () => {};
   onSaved: () => void = () => {};
@@ -62,10 +73,13 @@ export class Editor implements PanelHost {
       this.changed();
     });
     this.wireToolbar();
-    if (!this.readOnly) {
-      wirePalette(this, shell);
-      wireKeyboard(this);
-    }
+  }
+
+  /** Tears the editor down (the page is rebuilt for a new role): no canvas stays behind (main.ts
+   * unwires the keyboard it wired). */
+  destroy(): void {
+    this.events.clear();
+    this.cy.destroy();
   }
 
   // ----- loading and saving ------------------------------------------------------------------------
@@ -78,6 +92,7 @@ export class Editor implements PanelHost {
     document.title = `${lab.name} · NetDesigner`;
     this.replaceDoc(lab.topology, lab.version, true);
     this.onLoaded();
+    this.events.emit("loaded", lab);
   }
 
   /** Shows a document (from the server or the history) and remembers it as the saved state. */
@@ -89,6 +104,21 @@ export class Editor implements PanelHost {
     this.redraw(fit);
     this.saved = this.snapshot();
     this.changed();
+    // The panel shows fields of the document (its description, a node's routes): after another
+    // user's save they must show the new values, not the ones read before.
+    this.renderPanel();
+  }
+
+  /** Takes `doc` as an unsaved edit of the loaded version (kept across a rebuild of the page). */
+  adopt(doc: TopologyDoc): void {
+    this.beginEdit();
+    this.model = Model.fromDoc(doc);
+    this.edited(true);
+  }
+
+  /** The document as last loaded or saved: the base of a three-way merge. */
+  savedDoc(): TopologyDoc {
+    return JSON.parse(this.saved) as TopologyDoc;
   }
 
   snapshot(): string {
@@ -115,7 +145,20 @@ export class Editor implements PanelHost {
   }
 
   private async doSave(overwrite: boolean): Promise<boolean> {
+    // One name for a lab: the document is saved under the lab's name (renamed from the top bar).
+    if (this.lab?.name) this.model.name = this.lab.name;
     const doc = JSON.parse(this.snapshot()) as TopologyDoc;
+    const local = localProblems(doc);
+    if (local.length) {
+      this.errors = local;
+      this.say(`Not saved: ${local.length} problem(s), shown next to their fields`);
+      this.markErrors();
+      const first = local.map((x) => this.model.itemForPath(x.path)).find(Boolean);
+      if (first) this.select(first);
+      else this.renderPanel();
+      selectTabByKey("panel");
+      return false;
+    }
     this.say("Saving…");
     let version = this.version;
     if (overwrite) version = (await api.lab(this.labId)).version;
@@ -129,6 +172,7 @@ export class Editor implements PanelHost {
       this.changed();
       this.renderPanel();
       this.onSaved();
+      this.events.emit("saved", res.version);
       return true;
     } catch (e) {
       if (e instanceof ApiError && e.status === 422) {
@@ -140,11 +184,10 @@ export class Editor implements PanelHost {
         else this.renderPanel();
         selectTabByKey("panel");
       } else if (e instanceof ApiError && e.status === 409) {
-        this.say("Not saved: someone else saved a newer version");
-        this.showBanner("Someone else saved this lab since you loaded it.", [
-          ["Reload theirs (drop my changes)", () => void this.load().then(() => this.hideBanner())],
-          ["Overwrite with mine", () => void this.save(true)],
-        ]);
+        // Someone saved in between: merge theirs under mine, save a clean merge, ask only on a conflict.
+        const theirs = await api.lab(this.labId);
+        this.say(`Not saved yet: version ${theirs.version} was saved meanwhile; merging`);
+        await mergeIntoEditor(this, theirs, "someone else", true);
       } else {
         this.say(`Not saved: ${(e as Error).message}`);
       }
@@ -189,7 +232,11 @@ export class Editor implements PanelHost {
     this.say(`Added ${kind} ${item.spec.name}`);
   }
 
-  private connect(a: string, b: string): void {
+  labName(): string {
+    return this.lab?.name ?? this.model.name;
+  }
+
+  connect(a: string, b: string): void {
     this.beginEdit();
     const link = this.model.addLink(a, b);
     this.redraw(false);
@@ -286,6 +333,7 @@ export class Editor implements PanelHost {
     if (b.undo) b.undo.disabled = !this.history.canUndo;
     if (b.redo) b.redo.disabled = !this.history.canRedo;
     this.onChange();
+    this.events.emit("changed", undefined);
   }
 
   // ----- chrome ----------------------------------------------------------------------------------
@@ -294,11 +342,12 @@ export class Editor implements PanelHost {
     this.shell.status.textContent = text;
   }
 
-  showBanner(text: string, actions: [string, () => void][]): void {
+  showBanner(text: string, actions: [string, () => void][], detail: HTMLElement | null = null): void {
     const bn = this.shell.banner;
     bn.replaceChildren(
       h("span", { text }),
       ...actions.map(([label, fn]) => h("button", { type: "button", onclick: fn, text: label })),
+      ...(detail ? [detail] : []),
     );
     bn.hidden = false;
   }

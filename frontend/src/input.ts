@@ -3,12 +3,24 @@
 
 import type cytoscape from "cytoscape";
 import { h } from "./dom";
-import type { Editor } from "./editor";
 import type { Shell } from "./shell";
 import type { NodeKind } from "./types";
 
+/** What the palette and the shortcuts drive: the editor implements it, and this module never imports
+ * the editor (nor the editor this one: main.ts wires them), so each can change without the other. */
+export interface InputTarget {
+  readonly cy: cytoscape.Core;
+  addNode(kind: NodeKind, pos: { x: number; y: number }): void;
+  save(): Promise<boolean>;
+  undo(): void;
+  redo(): void;
+  deleteSelection(): void;
+  toggleCable(on?: boolean): void;
+  select(id: string | null): void;
+}
+
 /** Palette: pointer-drag a kind onto the canvas, or click it to add near the middle of the view. */
-export function wirePalette(editor: Editor, shell: Shell): void {
+export function wirePalette(editor: InputTarget, shell: Shell): void {
   const palette = shell.palette;
   if (!palette) return;
   palette.querySelectorAll<HTMLButtonElement>(".palette-item").forEach((item) => {
@@ -66,9 +78,10 @@ function freeSpot(cy: cytoscape.Core): { x: number; y: number } {
   return c;
 }
 
-/** Shortcuts: Ctrl+S, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y), Delete, C for the Cable tool, Esc. */
-export function wireKeyboard(editor: Editor): void {
-  document.addEventListener("keydown", (ev) => {
+/** Shortcuts: Ctrl+S, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y), Delete, C for the Cable tool, Esc.
+ * Returns the function that unwires them (the page is rebuilt when the user's role changes). */
+export function wireKeyboard(editor: InputTarget): () => void {
+  const onKey = (ev: KeyboardEvent) => {
     const t = ev.target as HTMLElement;
     const typing = t.closest("input, textarea, select, [contenteditable]") !== null;
     const mod = ev.ctrlKey || ev.metaKey;
@@ -92,5 +105,7 @@ export function wireKeyboard(editor: Editor): void {
       editor.toggleCable(false);
       editor.select(null);
     }
-  });
+  };
+  document.addEventListener("keydown", onKey);
+  return () => document.removeEventListener("keydown", onKey);
 }

@@ -2,6 +2,7 @@
 // so renaming a node or reordering never confuses the drawing. Undo/redo keeps whole snapshots:
 // simple, and cheap enough even for 1,000 nodes (one JSON string per edit).
 
+import { normalNode } from "./docdiff";
 import type { LinkSpec, NodeKind, NodeSpec, Point, TopologyDoc } from "./types";
 
 export interface NodeItem {
@@ -202,9 +203,7 @@ function dropEmpty<T extends Record<string, unknown>>(o: T): T {
 }
 
 function cleanNode(spec: NodeSpec): NodeSpec {
-  const s = dropEmpty({ ...spec });
-  if (spec.forwarding !== undefined) s.forwarding = spec.forwarding;
-  return s;
+  return normalNode(spec);
 }
 
 function cleanLink(spec: LinkSpec): LinkSpec {

@@ -2,6 +2,7 @@
 // (`links[0].a.addresses`), so a 422 error's path finds its input and is shown right under it.
 
 import { fieldId, h } from "./dom";
+import { natSubnetFor } from "./localcheck";
 import type { Model } from "./model";
 import { validName } from "./model";
 import type { Endpoint, FieldError, LinkSpec, Nat, NodeSpec, PortForward, Route } from "./types";
@@ -14,6 +15,10 @@ export interface PanelHost {
   edited(redrawPanel: boolean): void; // after a change: redraw the canvas (and the panel)
   clearErrors(path: string): void; // the field at `path` was edited: its server errors are stale
   select(id: string | null): void;
+  /** The lab's one name (the document's `name` follows it on save). */
+  labName?(): string;
+  /** Cables node `a` to node `b` (by item id): the keyboard's way to cable. */
+  connect?(a: string, b: string): void;
 }
 
 function splitList(v: string): string[] {
@@ -79,7 +84,9 @@ export class Panel {
   // ----- building blocks -------------------------------------------------------------------------
 
   private field(label: string, path: string, input: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
-    const id = fieldId();
+    // Ids from the document path: a re-render (a selection settling a frame later) keeps them, so an
+    // error's aria-describedby read a moment ago still names the same element.
+    const id = path ? `fld-${path.replace(/[^A-Za-z0-9_-]/g, "_")}` : fieldId();
     input.id = id;
     input.dataset.path = path;
     const errs = errorsFor(this.host.errors, path);
@@ -218,8 +225,11 @@ export class Panel {
       "div",
       { class: "form" },
       h("h2", { text: "Lab" }),
-      this.field("Document name", "name", this.text(m.name, (v) => (m.name = v))),
+      h("div", { class: "field" }, h("span", { class: "label", text: "Lab name" }),
+        h("strong", { "data-testid": "lab-name", text: this.host.labName?.() ?? m.name }),
+        h("small", { class: "muted", text: this.host.readOnly ? "" : "Rename the lab from the top bar; its document carries the same name." })),
       this.field("Description", "description", this.text(m.description ?? "", (v) => (m.description = v || undefined))),
+      this.cableForm(null),
       h("p", {
         class: "muted",
         text: this.host.readOnly
@@ -254,31 +264,67 @@ export class Panel {
     } else {
       parts.push(
         this.listEditor<Route>("Routes", `${path}.routes`, spec.routes ?? [], [
-          { key: "to", label: "To", placeholder: "default or 10.0.0.0/24" },
-          { key: "via", label: "Via", placeholder: "192.168.15.5" },
-          { key: "dev", label: "Device", placeholder: "veth-red" },
+          { key: "to", label: "To", placeholder: "e.g. default or 10.0.0.0/24" },
+          { key: "via", label: "Via", placeholder: "e.g. 192.168.15.5" },
+          { key: "dev", label: "Device", placeholder: "e.g. veth-red" },
         ], () => ({ to: "default" }), (rows) => (spec.routes = rows)),
       );
       const natOk = spec.kind === "host" || spec.forwarding;
       if (natOk || (spec.nat?.length ?? 0) > 0 || (spec.port_forwards?.length ?? 0) > 0) {
         parts.push(
           this.listEditor<Nat>("NAT rules", `${path}.nat`, spec.nat ?? [], [
-            { key: "source", label: "Source", placeholder: "192.168.15.0/24" },
-            { key: "out_interface", label: "Out interface", placeholder: "eth0" },
-          ], () => ({ action: "masquerade" as const }), (rows) => (spec.nat = rows)),
+            { key: "source", label: "Source subnet", placeholder: "e.g. 192.168.15.0/24" },
+            { key: "out_interface", label: "Out interface", placeholder: "e.g. eth0" },
+          ], () => ({ action: "masquerade" as const, ...this.natSource(spec.name) }), (rows) => (spec.nat = rows)),
           this.listEditor<PortForward>("Port forwards", `${path}.port_forwards`, spec.port_forwards ?? [], [
-            { key: "protocol", label: "Protocol", placeholder: "tcp" },
-            { key: "port", label: "Port", placeholder: "8080", number: true },
-            { key: "to", label: "To address", placeholder: "192.168.15.2" },
-            { key: "to_port", label: "To port", placeholder: "80", number: true },
-            { key: "in_interface", label: "In interface", placeholder: "eth0" },
+            { key: "protocol", label: "Protocol", placeholder: "tcp or udp" },
+            { key: "port", label: "Port", placeholder: "e.g. 8080", number: true },
+            { key: "to", label: "To address", placeholder: "e.g. 192.168.15.2" },
+            { key: "to_port", label: "To port", placeholder: "same as port", number: true },
+            { key: "in_interface", label: "In interface", placeholder: "e.g. eth0" },
           ], () => ({ protocol: "tcp" as const, port: 8080, to: "" }), (rows) => (spec.port_forwards = rows)),
         );
       } else {
         parts.push(h("p", { class: "muted", text: "Turn on IP forwarding to add NAT rules and port forwards." }));
       }
     }
+    parts.push(this.cableForm(id));
     return h("div", { class: "form" }, ...parts);
+  }
+
+  /** Cabling without a mouse: pick the two nodes (or, on a node's form, the other one) and press
+   * "Add cable"; the new cable is selected, its form next. */
+  private cableForm(fromId: string | null): HTMLElement | null {
+    const { model } = this.host;
+    const connect = this.host.connect?.bind(this.host);
+    if (this.host.readOnly || !connect || model.nodes.length < 2) return null;
+    const pick = (except: string | null) => {
+      const select = h("select");
+      for (const n of model.nodes) if (n.id !== except) select.append(h("option", { value: n.id, text: n.spec.name }));
+      return select;
+    };
+    const from = fromId ? null : pick(null);
+    const to = pick(fromId);
+    if (from && to.options.length > 1) to.selectedIndex = 1;
+    const add = h("button", { type: "button", class: "small", text: "Add cable" });
+    add.addEventListener("click", () => {
+      const a = fromId ?? from?.value;
+      if (a && to.value && a !== to.value) connect(a, to.value);
+    });
+    const label = (text: string, el: HTMLSelectElement) => {
+      const id = fieldId();
+      el.id = id;
+      return h("div", { class: "field" }, h("label", { for: id, text }), el);
+    };
+    return this.section(fromId ? "Cable to another node" : "New cable",
+      from ? label("Cable from", from) : null, label("Cable to", to), add);
+  }
+
+  /** A new NAT rule starts from a real value (a subnet the node is on) rather than an empty rule,
+   * which would masquerade everything; empty is refused on save (localcheck.ts). */
+  private natSource(node: string): { source?: string } {
+    const subnet = natSubnetFor(this.host.model.toDoc(), node);
+    return subnet ? { source: subnet } : {};
   }
 
   private endForm(path: string, label: string, end: Endpoint): HTMLElement {

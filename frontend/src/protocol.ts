@@ -1,78 +1,29 @@
 // Every websocket message the server sends on /ws/labs/{id}/, declared once as a `type`-tagged union
 // (shared/spec/interfaces.md). Code that handles a message switches on `type` and gets the fields typed.
 
-import type { ArpRow, InterfaceRow, RouteRow } from "./types";
+// The shapes are generated from the server's declarations (topology/contract.py -> generated/events.ts):
+// one place, and `tsc` fails here when the server drops a field the page reads.
+import { SERVER_MESSAGE_TYPES, type Presence, type ServerMessage } from "./generated/events";
 
-export interface JobProgress {
-  type: "job.progress";
-  job: number;
-  done: number;
-  total: number;
-  step: string;
-}
-
-export interface JobFinished {
-  type: "job.finished";
-  job: number;
-  kind: string;
-  status: "succeeded" | "failed" | "superseded";
-  error: string | null;
-}
-
-export interface PingReply {
-  type: "ping.reply";
-  job: number;
-  source: string;
-  target: string;
-  seq: number;
-  ttl: number;
-  rtt_ms: number;
-}
-
-export interface TablesSnapshot {
-  type: "tables.snapshot";
-  node: string;
-  arp: ArpRow[];
-  routes: RouteRow[];
-  interfaces: InterfaceRow[];
-}
-
-export interface TopologyUpdated {
-  type: "topology.updated";
-  version: number;
-  by: string;
-}
-
-export interface Presence {
-  type: "presence";
-  users: string[];
-}
-
-export interface CapturePacket {
-  type: "capture.packet";
-  job: number;
-  node: string;
-  interface: string;
-  ts: number;
-  length: number;
-  summary: string;
-  point?: number;
-  outgoing?: boolean;
-}
-
-export type ServerMessage = JobProgress | JobFinished | PingReply | TablesSnapshot | TopologyUpdated | Presence | CapturePacket;
+export type {
+  CapturePacket,
+  ExplainResult,
+  JobFinished,
+  JobProgress,
+  LabDeleted,
+  LabUpdated,
+  PingReply,
+  Presence,
+  RoleChanged,
+  ServerMessage,
+  TablesSnapshot,
+  TestResult,
+  TopologyUpdated,
+} from "./generated/events";
 
 export type ServerMessageType = ServerMessage["type"];
 
-const KNOWN: ReadonlySet<string> = new Set<ServerMessageType>([
-  "job.progress",
-  "job.finished",
-  "ping.reply",
-  "tables.snapshot",
-  "topology.updated",
-  "presence",
-  "capture.packet",
-]);
+const KNOWN: ReadonlySet<string> = new Set<string>(SERVER_MESSAGE_TYPES);
 
 /** Parses one frame; unknown or malformed messages give null (the server may add types later). */
 export function parseMessage(raw: string): ServerMessage | null {

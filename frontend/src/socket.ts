@@ -11,6 +11,7 @@ export class LabSocket {
     private path: string,
     private onMessage: (m: ServerMessage) => void,
     private onState: (connected: boolean) => void,
+    private onRefused: (code: number) => void = () => {},
   ) {}
 
   open(): void {
@@ -28,7 +29,10 @@ export class LabSocket {
     ws.onclose = (ev) => {
       this.onState(false);
       // 4401: logged out, 4403: no role on the lab any more: retrying cannot help.
-      if (ev.code === 4401 || ev.code === 4403) this.closed = true;
+      if (ev.code === 4401 || ev.code === 4403) {
+        if (!this.closed) this.onRefused(ev.code);
+        this.closed = true;
+      }
       if (this.closed) return;
       // 4429: this user has too many sockets open (other tabs); try again slowly, one may close.
       if (ev.code === 4429) this.retry = 15000;

@@ -81,6 +81,10 @@ export interface LabInfo {
   topology: TopologyDoc;
   deployment: Deployment | null;
   role?: Role;
+  template?: number | null;
+  template_version?: number | null;
+  team?: string | null;
+  owner?: string;
 }
 
 export interface FieldError {
@@ -153,6 +157,13 @@ export interface VersionRow {
   note?: string;
   [extra: string]: unknown;
 }
+
+export interface Member {
+  username: string;
+  role: Role;
+}
+
+export const ROLES: Role[] = ["viewer", "editor", "operator", "owner"];
 
 export const ROLE_RANK: Record<Role, number> = { viewer: 1, editor: 2, operator: 3, owner: 4 };
 

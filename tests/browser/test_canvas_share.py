@@ -1,5 +1,6 @@
-"""Sharing a lab: a second browser (another user) sees a save appear without reloading, gets a choice
-when it has unsaved edits, and a stale save gets the 409 choice; a viewer sees no edit controls."""
+"""Sharing a lab: a second browser (another user) sees a save appear without reloading; with unsaved
+edits of other nodes the two merge (and the page says so), and only a real conflict (both changed the
+same node) asks, showing both sides; a viewer sees no edit controls."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.canvas import PAIR, node_names, tab
+from tests.browser.canvas import PAIR, click_node, node_names, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.root]
 
@@ -20,7 +21,6 @@ def test_second_user_sees_a_save_appear(stack: Any, user_page: Any, make_lab: An
     alice, bob = users("alice"), users("bob")
     lab = make_lab(alice, name="shared", document=PAIR, members={bob: "editor"})
     a, b = user_page(alice), user_page(bob)
-    b.allow_status(409)  # bob's stale save, on purpose
     a.open_lab(lab.pk)
     b.open_lab(lab.pk)
     a.page.locator(".presence li", has_text="bob").wait_for()
@@ -36,29 +36,45 @@ def test_second_user_sees_a_save_appear(stack: Any, user_page: Any, make_lab: An
     assert sorted(node_names(b.page)) == ["blue", "green", "red"]
     assert b.page.locator(".statusbar").text_content() == "Updated to version 2, saved by alice"
 
-    # bob has unsaved edits when alice saves again: he is asked, and takes hers.
+    # bob has unsaved edits when alice saves again: different nodes, so they merge and he is told.
     b.page.get_by_role("button", name="Add Bridge").click()
     a.page.get_by_role("button", name="Add External").click()
     a.page.get_by_role("button", name="Save", exact=True).click()
     version_is(a.page, 3)
-    banner = b.page.locator(".banner")
-    banner.get_by_text("alice saved version 3").wait_for()
-    banner.get_by_role("button", name="Load theirs (drop mine)").click()
     version_is(b.page, 3)
-    assert sorted(node_names(b.page)) == ["blue", "green", "lan", "red"]
-
-    # bob keeps his edit on the next round, so his save is stale: 409, and he overwrites.
-    b.page.get_by_role("button", name="Add Bridge").click()
-    a.page.get_by_role("button", name="Undo").click()  # alice removes the external node
-    a.page.get_by_role("button", name="Save", exact=True).click()
-    version_is(a.page, 4)
-    b.page.locator(".banner").get_by_role("button", name="Keep mine (overwrite on save)").click()
+    b.page.locator(".statusbar", has_text="alice saved version 3; merged with your unsaved changes").wait_for()
+    assert "theirs: node lan; yours: node v-net-0" in b.page.locator(".statusbar").text_content()
+    assert b.page.locator(".banner").is_hidden()  # no question: nothing to choose
+    assert sorted(node_names(b.page)) == ["blue", "green", "lan", "red", "v-net-0"]
+    assert b.page.locator(".save-state").text_content() == "● unsaved changes"
     b.page.get_by_role("button", name="Save", exact=True).click()
-    b.page.locator(".banner").get_by_text("Someone else saved this lab").wait_for()
-    b.page.get_by_role("button", name="Overwrite with mine").click()
-    version_is(b.page, 5)
+    version_is(b.page, 4)
+    version_is(a.page, 4)
+    assert sorted(node_names(a.page)) == ["blue", "green", "lan", "red", "v-net-0"]
+
+    # Both change red, differently: a real conflict, shown with both sides; bob keeps his.
+    click_node(b.page, "red")
+    b.page.get_by_role("button", name="Add route").click()
+    b.page.get_by_label("Via").fill("10.9.0.2")
+    b.page.get_by_label("Via").press("Tab")
+    click_node(a.page, "red")
+    a.page.get_by_label("IP forwarding").check()
+    a.page.get_by_role("button", name="Save", exact=True).click()
     version_is(a.page, 5)
-    assert "v-net-0" in node_names(a.page)
+    banner = b.page.locator(".banner")
+    banner.get_by_text("alice saved version 5, and you both changed the same item.").wait_for()
+    conflict = banner.locator("[data-testid=conflicts] li")
+    assert conflict.count() == 1 and conflict.locator("strong").text_content() == "node red"
+    assert '"via":"10.9.0.2"' in conflict.locator(".mine").text_content()
+    assert '"forwarding":true' in conflict.locator(".theirs").text_content()
+    banner.get_by_role("button", name="Keep mine for these").click()
+    b.page.get_by_role("button", name="Save", exact=True).click()
+    version_is(b.page, 6)
+    version_is(a.page, 6)
+    from topology.models import TopologyVersion
+
+    red = next(n for n in TopologyVersion.objects.get(lab=lab, number=6).document["nodes"] if n["name"] == "red")
+    assert red.get("routes") == [{"to": "default", "via": "10.9.0.2"}] and "forwarding" not in red
     assert a.errors == [] and b.errors == []
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from topology import events
 from topology.choices import DeploymentState
-from topology.models import AuditEvent, Deployment, Lab, TopologyVersion
+from topology.models import AuditEvent, Deployment, Job, Lab, TopologyVersion
 
 from .conftest import World, example
 
@@ -163,10 +163,11 @@ def test_export_json_and_shell(world: World) -> None:
     assert client.get(f"/api/labs/{world.lab.pk}/export?format=xml").status_code == 422
 
 
-def test_delete_refused_while_deployed(world: World) -> None:
+def test_delete_of_a_deployed_lab_destroys_first(world: World) -> None:
     client = world.client("owner")
-    refused = client.delete(f"/api/labs/{world.lab.pk}")
-    assert refused.status_code == 409 and "destroy" in refused.json()["detail"]
+    deferred = client.delete(f"/api/labs/{world.lab.pk}")
+    assert deferred.status_code == 202 and Job.objects.get(pk=deferred.json()["job"]).kind == "delete"
+    assert Lab.objects.filter(pk=world.lab.pk).exists()  # until the worker destroyed it
     Deployment.objects.filter(lab=world.lab).update(state=DeploymentState.DESTROYED)
     assert client.delete(f"/api/labs/{world.lab.pk}").status_code == 204
     assert not Lab.objects.filter(pk=world.lab.pk).exists()

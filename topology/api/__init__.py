@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
 from .captures import router as captures_router
+from .copies import router as copies_router
 from .drift_keep import router as drift_keep_router
 from .explain import router as explain_router
 from .imports import router as imports_router
@@ -73,3 +74,4 @@ api.add_router("/labs", explain_router)
 api.add_router("", jobs_router)
 api.add_router("/labs", drift_keep_router)
 api.add_router("", captures_router)
+api.add_router("/labs", copies_router)

@@ -9,6 +9,7 @@ from ninja import Router, Status
 
 from ..selectors import lab_list_for
 from ..services import labs as lab_services
+from ..services.deletion import lab_delete_request
 from ..services.documents import document_parse
 from ..services.errors import FieldError, Invalid
 from ..services.operations import lab_current_document, lab_deployment
@@ -17,6 +18,7 @@ from .schemas import (
     ERRORS,
     Detail,
     Errors,
+    JobRef,
     LabCreated,
     LabDetail,
     LabIn,
@@ -62,10 +64,17 @@ def lab_patch(request: HttpRequest, lab_id: int, payload: LabPatch) -> dict[str,
     return lab_summary(lab, role)
 
 
-@router.delete("/{lab_id}", response={204: None, 409: Detail, **ERRORS}, summary="Delete a lab (owner)")
+@router.delete(
+    "/{lab_id}",
+    response={202: JobRef, 204: None, 409: Detail, **ERRORS},
+    summary="Delete a lab (owner): 204 when nothing of it is in the kernel, else 202 with the job that "
+    "destroys it first and then deletes it",
+)
 def lab_delete(request: HttpRequest, lab_id: int) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
-    lab_services.lab_delete(lab=lab, user=request.auth)  # type: ignore[attr-defined]
+    job = lab_delete_request(lab=lab, user=request.auth)  # type: ignore[attr-defined]
+    if job is not None:
+        return Status(202, {"job": job.pk})
     return Status(204, None)
 
 

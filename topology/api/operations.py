@@ -34,7 +34,7 @@ def lab_plan(request: HttpRequest, lab_id: int, wait: bool = True) -> Any:
     return _answer(ops.lab_plan_later(lab=lab, user=request.auth, wait=wait))  # type: ignore[attr-defined]
 
 
-@router.post("/{lab_id}/apply", response={202: JobRef, **ERRORS}, summary="Make the kernel match (operator)")
+@router.post("/{lab_id}/apply", response={202: JobRef, 409: Detail, **ERRORS}, summary="Make the kernel match (operator); 409 over a quota")
 def lab_apply(request: HttpRequest, lab_id: int) -> Status[Any]:
     lab, _role = lab_get_for(user=request.auth, lab_id=lab_id)  # type: ignore[attr-defined]
     job = ops.lab_apply_request(lab=lab, user=request.auth)  # type: ignore[attr-defined]

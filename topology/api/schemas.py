@@ -68,6 +68,8 @@ class LabSummary(Schema):
     team: str | None
     deployment: DeploymentOut | None
     updated: datetime
+    template: int | None = Field(None, description="for a copy: the lab it was copied from (POST .../copies)")
+    template_version: int | None = Field(None, description="for a copy: the version a reset brings back")
 
 
 class LabDetail(LabSummary):

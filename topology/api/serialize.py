@@ -36,6 +36,8 @@ def lab_summary(lab: Lab, role: str | None) -> dict[str, Any]:
         "team": lab.team.slug if lab.team is not None else None,
         "deployment": deployment_dict(lab_deployment_or_none(lab)),
         "updated": lab.updated,
+        "template": lab.template_id,
+        "template_version": lab.template_version,
     }
 
 

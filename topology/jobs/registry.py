@@ -11,6 +11,7 @@ from ..choices import JobKind
 from .base import FunctionJob, JobRunner
 from .kinds.apply import ApplyJob
 from .kinds.cleanup import CleanupJob
+from .kinds.delete import DeleteJob
 from .kinds.destroy import DestroyJob
 from .kinds.explain import run_explain, run_test
 from .kinds.reads import DriftJob, PingJob, PlanJob, TablesJob
@@ -20,6 +21,7 @@ JOBS: dict[JobKind, type[JobRunner]] = {
     for cls in (
         ApplyJob,
         DestroyJob,
+        DeleteJob,
         PingJob,
         TablesJob,
         DriftJob,

@@ -79,6 +79,15 @@ def team_for_new_lab(*, user: Any, slug: str | None) -> Team | None:
     return team
 
 
+def teams_for_new_lab(*, user: Any) -> list[Team]:
+    """The teams the user may add labs to (editor or more; staff: every team), for the create forms."""
+    teams = Team.objects.order_by("name")
+    if _is_staff(user):
+        return list(teams)
+    editors = [Role.EDITOR, Role.OPERATOR, Role.OWNER]
+    return list(teams.filter(memberships__user=user, memberships__role__in=editors).distinct())
+
+
 def lab_create(
     *,
     user: Any,
@@ -157,6 +166,9 @@ def lab_update(*, lab: Lab, user: Any, name: str | None = None, description: str
     if fields:
         lab.save(update_fields=[*fields, "updated"])
         audit_record(lab=lab, user=user, action="lab.updated", detail={f: getattr(lab, f) for f in fields})
+        event = {"type": "lab.updated", **{f: getattr(lab, f) for f in fields}, "by": getattr(user, "username", "")}
+        lab_id = lab.pk
+        transaction.on_commit(lambda: event_publish_safely(lab_id=lab_id, event=event))
     return lab
 
 
@@ -164,12 +176,13 @@ LIVE_STATES = {DeploymentState.APPLYING, DeploymentState.DEPLOYED, DeploymentSta
 
 
 def lab_delete(*, lab: Lab, user: Any) -> None:
-    """Delete a lab (owner). Refused while something of it may be in the kernel: destroy it first."""
+    """Delete a lab (owner) that has nothing in the kernel; refused otherwise (see services.deletion,
+    which destroys it first)."""
+    from .lab_rows import lab_rows_delete
+
     if user is not None:
         lab_require_role(user=user, lab=lab, role=Role.OWNER)
     deployment = Deployment.objects.filter(lab=lab).first()
     if deployment is not None and deployment.state in LIVE_STATES:
         raise Conflict(f"lab '{lab.slug}' is {deployment.state}; destroy it first, then delete it")
-    with transaction.atomic():
-        audit_record(lab=None, user=user, action="lab.deleted", detail={"id": lab.pk, "slug": lab.slug})
-        lab.delete()
+    lab_rows_delete(lab_id=lab.pk, user=user, by=getattr(user, "username", "") if user is not None else "")

@@ -21,6 +21,7 @@ from .audit import audit_record
 from .documents import document_node_names
 from .errors import Conflict, FieldError, Invalid, NotFound, TooManyRequests, WorkerFailed, WorkerTimeout
 from .permissions import _is_staff, lab_require_role
+from .quotas import quota_check_apply
 
 WAIT_SECONDS = 15.0
 PLAN_WAIT_SECONDS = 30.0
@@ -83,6 +84,7 @@ def lab_apply_request(*, lab: Lab, user: Any, dispatch: bool = True) -> Job:
     """Queue making the kernel match the lab's current version (operator)."""
     _check(user, lab, Role.OPERATOR)
     lab.refresh_from_db(fields=["version"])
+    quota_check_apply(lab=lab, document=lab_current_document(lab=lab))
     return _request(lab=lab, user=user, kind=JobKind.APPLY, params={"version": lab.version}, dispatch=dispatch)
 
 
@@ -205,6 +207,9 @@ def lab_tables_later(*, lab: Lab, user: Any, node: str, wait: bool = True) -> di
     if node not in document_node_names(lab_current_document(lab=lab)):
         raise NotFound(f"node '{node}' is not in the lab's current version")
     deployment = _deployed(lab)
+    applied = deployment.version.document if deployment.version is not None else None
+    if isinstance(applied, dict) and node not in document_node_names(applied):
+        raise Conflict(f"node '{node}' is saved but not applied yet: apply the lab to create it, then read its tables")
     cached = watch.cached_tables(lab.pk, node)
     if cached is not None:
         return cached

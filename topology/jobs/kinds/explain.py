@@ -98,6 +98,7 @@ def run_test(ctx: Any) -> dict[str, Any]:
             row = {"check": check.to_dict(), "passed": passed,
                    "measured": f"{measured.get('verdict')}: {measured.get('detail')}", "explain": result}
         rows.append(row)
+        passed = bool(row["passed"])
         label = check.name or f"{check.source} -> {check.to}"
         ctx.publish({"type": "test.result", "job": ctx.job.pk, "index": i, **row})
         ctx.progress(i + 1, len(checks), f"{'pass' if passed else 'FAIL'}: {label} expects {check.expect}, "

@@ -17,6 +17,7 @@ from ... import watch
 from ...choices import JobKind
 from ...engine import api as engine
 from ...models import Deployment
+from ...natview import nat_read_back
 from ..base import JobRunner
 from ..context import Context, JobFailed
 from ..deployments import applied_topology, parse_version
@@ -85,6 +86,7 @@ class DriftJob(JobRunner):
         result: dict[str, Any] = {"drift": ctx.kernel.drift(topology, deployment.tag)}
         if ctx.job.params.get("tables"):
             result["nodes"] = {n: ctx.kernel.tables(topology, deployment.tag, n) for n in watch.table_nodes(topology)}
+            result["nat"] = nat_read_back(topology, deployment.tag)
         return result
 
 

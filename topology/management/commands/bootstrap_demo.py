@@ -40,7 +40,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         admin = user_model.objects.filter(username="admin").first()
-        url = "http://127.0.0.1:8000/accounts/login/"
+        # The port `make run` serves on (scripts/run.sh exports PORT before calling this command).
+        base = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
+        url = f"{base}/accounts/login/"
         if admin is None or not admin.has_usable_password():
             password = secrets.token_urlsafe(12)
             if admin is None:
@@ -58,6 +60,6 @@ class Command(BaseCommand):
         if not Lab.objects.exists():
             document = json.loads((Path(settings.BASE_DIR) / "topology" / "examples" / f"{DEMO_EXAMPLE}.json").read_text())
             lab = lab_create(user=admin, name="Port forward demo", topology=document, note="demo")
-            self.stdout.write(f"Created demo lab '{lab.slug}': http://127.0.0.1:8000/labs/{lab.pk}/")
+            self.stdout.write(f"Created demo lab '{lab.slug}': {base}/labs/{lab.pk}/")
         else:
             self.stdout.write("Labs exist already: no demo lab created.")
