@@ -176,3 +176,16 @@ def test_killed_during_creation_every_named_namespace_is_marked_and_apply_conver
     api.apply(topo, tag)
     assert api.drift(topo, tag) == [] and api.plan(topo, tag) == []
     assert len(owners(tag)) == 1
+
+
+def test_destroy_removes_the_lab_namespaces_whose_mark_was_changed_inside_and_nothing_else(tag: str) -> None:
+    """Root in the lab's user namespace may rewrite lo's alias; the namespace is still the lab's (it
+    belongs to the lab's user namespace). One made by hand under the prefix is never removed."""
+    api.apply(api.parse(example("seed-1-direct")), tag)
+    ip("-n", f"nd-{tag}-blue", "link", "set", "lo", "alias", "nd:other@someone")  # blue sorts first
+    ip("netns", "add", f"nd-{tag}-zz")
+    try:
+        assert api.destroy(tag) == 2
+        assert lab_namespaces(tag) == [f"nd-{tag}-zz"]
+    finally:
+        ip("netns", "del", f"nd-{tag}-zz")
