@@ -8,8 +8,6 @@ of frozen dataclasses, each with `.command` and `.to_dict()`). Functions that to
 from __future__ import annotations
 
 import functools
-import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +22,8 @@ from . import fields as _fields
 from . import nsutil as _nsutil
 from . import observer as _observer
 from . import ops as _ops
+from . import ownership as _ownership
 from . import plan as _plan
-from . import rtnl as _rtnl
 from . import state as _state
 from . import tables as _tables
 from . import userns as _userns
@@ -38,7 +36,6 @@ __all__ = ["EngineError", "Operation", "PingReply", "PingResult", "Problem", "Pr
            "plan", "run_in", "strangers", "tables", "userns_of", "validate"]
 
 _LOCK = threading.Lock()  # one apply at a time per process: plans are computed against the kernel
-_TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
 
 # Progress callback: (done, total, step_text). Called after each operation; must be cheap.
 Progress = Callable[[int, int, str], None]
@@ -176,52 +173,7 @@ def apply(topology: Topology, tag: str, progress: Progress | None = None,
 
 def strangers(tag: str, install: str = _state.DEFAULT_INSTALL) -> list[str]:
     """Namespaces under the lab's prefix that this install did not make (never touched; reported)."""
-    install = _install(install)
-    out = []
-    for ns in _observer.lab_namespaces(_tag(tag)):
-        try:
-            if not _state.owns(tag, install, _observer.read_mark(ns)):
-                out.append(ns)
-        except FileNotFoundError:
-            continue
-    return out
-
-
-def _removable(tag: str, install: str) -> list[str]:
-    """The deployment's namespaces that this install made, and its half-made names (an empty file that
-    a kill left between creating the name and mounting the namespace on it: it holds nothing). A
-    namespace under the prefix that this install did not make is never removed.
-
-    Made by this install: it carries this install's mark, or it belongs to the same user namespace as
-    one that does. Why the second test: the lab's user namespace is made by this install's helper for
-    this lab alone, which names a namespace only once it is marked, and checking it (an ioctl and an
-    fstat, ~10 us) costs a tenth of reading a mark over netlink; destroy stays as fast as
-    `ip netns del` (bench/engine_bench.py)."""
-    out: list[str] = []
-    named: list[tuple[str, tuple[int, int]]] = []
-    for ns in _observer.lab_namespaces(tag, half_made=True):
-        target = _nsutil.path(ns)
-        if not os.path.ismount(target):
-            out.append(ns)
-            continue
-        try:
-            named.append((ns, _userns.userns_id(target)))
-        except OSError:
-            continue  # gone meanwhile
-    marked: dict[str, bool] = {}
-
-    def ours(ns: str) -> bool:
-        if ns not in marked:
-            try:
-                marked[ns] = _state.owns(tag, install, _observer.read_mark(ns))
-            except OSError:
-                marked[ns] = False
-        return marked[ns]
-
-    initial = _userns.initial_id()
-    lab_userns = next((owner for ns, owner in named if owner != initial and ours(ns)), None)
-    out += [ns for ns, owner in named if (lab_userns is not None and owner == lab_userns) or ours(ns)]
-    return sorted(out)
+    return _ownership.strangers(_tag(tag), _install(install))
 
 
 def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOST, *,
@@ -239,7 +191,7 @@ def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOS
     `host` names the lab's host node (the bridges' namespace) when it
     is not the implicit "host"; the order only affects speed.
     """
-    names = _removable(_tag(tag), _install(install))
+    names = _ownership.removable(_tag(tag), _install(install))
     heavy = f"nd-{tag}-{host}"
     if len(names) <= DESTROY_HOST_LAST_UP_TO:
         names.sort(key=lambda ns: ns == heavy)  # stable: the rest stays sorted
@@ -374,22 +326,10 @@ def deployed_tags(install: str | None = None) -> set[str]:
     only of namespaces that carry that install's mark (see `owned`)."""
     if install is not None:
         return set(owned(install))
-    return {m.group(1) for n in _nsutil.listing() if (m := _TAG_NS_RE.fullmatch(n))}
+    return {m.group(1) for n in _nsutil.listing() if (m := _ownership.TAG_NS_RE.fullmatch(n))}
 
 
 def owned(install: str = _state.DEFAULT_INSTALL) -> dict[str, list[str]]:
     """{tag: [namespace, ...]} of every namespace on this machine that carries this install's mark (its
-    name's tag and the mark's agree): what cleanup may consider. Reads each `nd-*` namespace's mark."""
-    install = _install(install)
-    out: dict[str, list[str]] = {}
-    for name in sorted(_nsutil.listing()):
-        m = _TAG_NS_RE.fullmatch(name)
-        if m is None or not os.path.ismount(_nsutil.path(name)):
-            continue
-        try:
-            mark = _observer.read_mark(name)
-        except (OSError, _rtnl.NetlinkError):
-            continue  # gone meanwhile, or not a network namespace
-        if _state.owns(m.group(1), install, mark):
-            out.setdefault(m.group(1), []).append(name)
-    return out
+    name's tag and the mark's agree): what cleanup may consider."""
+    return _ownership.owned(_install(install))
