@@ -189,3 +189,28 @@ def test_destroy_removes_the_lab_namespaces_whose_mark_was_changed_inside_and_no
         assert lab_namespaces(tag) == [f"nd-{tag}-zz"]
     finally:
         ip("netns", "del", f"nd-{tag}-zz")
+
+
+def test_a_machine_without_user_namespaces_gets_a_message_that_says_so(tag: str, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper's refusal (here a stand-in helper that answers as unshare(CLONE_NEWUSER) does when
+    user.max_user_namespaces is 0: ENOSPC) fails the apply with what to check, and leaves nothing."""
+    fake = tmp_path / "nshelper.py"
+    fake.write_text("import socket, sys\n"
+                    "s = socket.socket(fileno=int(sys.argv[1]))\n"
+                    "s.send(b'E28 creating the lab\\'s user namespace: No space left on device')\n")
+    monkeypatch.setattr(userns, "HELPER", fake)
+    with pytest.raises(api.EngineError, match=r"^ip netns add nd-\w+-red: creating the lab's user namespace: No "
+                                              r"space left on device \(are user namespaces enabled\? sysctl "
+                                              r"user.max_user_namespaces must be > 0\)$"):
+        api.apply(api.parse(example("seed-1-direct")), tag)
+    assert lab_namespaces(tag) == []
+
+
+def test_a_helper_that_dies_is_reported(tag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "nshelper.py"
+    fake.write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.setattr(userns, "HELPER", fake)
+    with pytest.raises(api.EngineError, match="the namespace helper stopped"):
+        api.apply(api.parse(example("seed-1-direct")), tag)
+    assert lab_namespaces(tag) == []

@@ -164,8 +164,6 @@ def apply(topology: Topology, tag: str, progress: Progress | None = None,
             done = ex.run(ops, progress)
         except _executor.OpFailed as exc:
             raise EngineError(str(exc)) from exc
-        except _userns.HelperFailed as exc:
-            raise EngineError(f"making the lab's namespaces failed: {exc.strerror or exc}") from exc
         finally:
             ex.close()
         return done
