@@ -214,3 +214,27 @@ def test_a_helper_that_dies_is_reported(tag: str, tmp_path: Path, monkeypatch: p
     with pytest.raises(api.EngineError, match="the namespace helper stopped"):
         api.apply(api.parse(example("seed-1-direct")), tag)
     assert lab_namespaces(tag) == []
+
+
+def test_a_mark_rewritten_inside_the_lab_is_restored_by_apply(tag: str) -> None:
+    """Root in the lab's user namespace may rewrite lo's alias; the namespace stays the lab's (it is in
+    the lab's user namespace): drift says so, apply marks it again. A namespace made by hand under the
+    prefix stays foreign."""
+    topo = api.parse(example("seed-5-nat"))  # the host has NAT rules (mark with :ipt), red has none
+    api.apply(topo, tag)
+    want = {ns: lo_mark(ns) for ns in lab_namespaces(tag)}
+    for node in ("host", "red"):
+        ip("-n", f"nd-{tag}-{node}", "link", "set", "lo", "alias", "nd:other@someone")
+    ip("netns", "add", f"nd-{tag}-zz")
+    try:
+        drift = api.drift(topo, tag)
+        assert {(d["node"], d["kind"], d["actual"]) for d in drift} == {
+            ("host", "mark", "nd:other@someone"), ("red", "mark", "nd:other@someone"),
+            ("zz", "namespace", "present, but not made by this NetDesigner install (no mark of ours): left alone")}
+        assert sorted(o.command for o in api.apply(topo, tag)) == [
+            f"ip -n nd-{tag}-host link set lo alias nd:{tag}@local:ipt",
+            f"ip -n nd-{tag}-red link set lo alias nd:{tag}@local"]
+        assert {ns: lo_mark(ns) for ns in want} == want
+        assert [d["what"] for d in api.drift(topo, tag)] == [f"nd-{tag}-zz"]
+    finally:
+        ip("netns", "del", f"nd-{tag}-zz")

@@ -19,14 +19,8 @@ TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
 
 def strangers(tag: str, install: str) -> list[str]:
     """Namespaces under the lab's prefix that this install did not make (never touched; reported)."""
-    out = []
-    for ns in _observer.lab_namespaces(tag):
-        try:
-            if not _state.owns(tag, install, _observer.read_mark(ns)):
-                out.append(ns)
-        except OSError:
-            continue  # gone meanwhile
-    return out
+    mine = set(removable(tag, install))
+    return [ns for ns in _observer.lab_namespaces(tag) if ns not in mine]
 
 
 def removable(tag: str, install: str) -> list[str]:
