@@ -6,7 +6,6 @@ drift are a diff. Reads only: links, addresses and routes by netlink, forwarding
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 import subprocess
@@ -26,7 +25,7 @@ def lab_namespaces(tag: str, *, half_made: bool = False) -> list[str]:
     creates it; `half_made=True` lists those too, for destroy to remove."""
     prefix = f"nd-{tag}-"
     names = (n for n in nsutil.listing() if n.startswith(prefix))
-    return sorted(n for n in names if half_made or os.path.ismount(nsutil.path(n)))
+    return sorted(n for n in names if half_made or nsutil.mounted(n))
 
 
 # the link attributes a read-back uses (names, observe_ns); the kernel sends ~40 per link

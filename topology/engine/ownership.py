@@ -6,7 +6,6 @@ namespace under a lab's prefix that is not is reported and left alone (docs/SECU
 
 from __future__ import annotations
 
-import os
 import re
 
 from . import nsutil as _nsutil
@@ -37,7 +36,7 @@ def removable(tag: str, install: str) -> list[str]:
     named: list[tuple[str, tuple[int, int]]] = []
     for ns in _observer.lab_namespaces(tag, half_made=True):
         target = _nsutil.path(ns)
-        if not os.path.ismount(target):
+        if not _nsutil.mounted(ns):
             out.append(ns)
             continue
         try:
@@ -66,7 +65,7 @@ def owned(install: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name in sorted(_nsutil.listing()):
         m = TAG_NS_RE.fullmatch(name)
-        if m is None or not os.path.ismount(_nsutil.path(name)):
+        if m is None or not _nsutil.mounted(name):
             continue
         try:
             mark = _observer.read_mark(name)
