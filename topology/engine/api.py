@@ -22,6 +22,7 @@ from . import fields as _fields
 from . import nsutil as _nsutil
 from . import observer as _observer
 from . import ops as _ops
+from . import owners as _owners
 from . import ownership as _ownership
 from . import plan as _plan
 from . import state as _state
@@ -166,7 +167,24 @@ def apply(topology: Topology, tag: str, progress: Progress | None = None,
             raise EngineError(str(exc)) from exc
         finally:
             ex.close()
+            _record_owner(desired, tag, install)
         return done
+
+
+def _record_owner(desired: _state.State, tag: str, install: str) -> None:
+    """Keep which user namespace is the lab's (engine/owners.py), from any of its namespaces: the proof
+    of ownership that survives root inside the lab rewriting every mark."""
+    for ns in desired:
+        try:
+            owner = _userns.userns_id(_nsutil.path(ns))
+        except OSError:
+            continue
+        if owner != _userns.initial_id():
+            try:
+                _owners.record(tag, install, owner)
+            except OSError:
+                pass  # the marks still prove ownership; only a lab whose every mark is rewritten needs it
+        return
 
 
 def strangers(tag: str, install: str = _state.DEFAULT_INSTALL) -> list[str]:
@@ -189,7 +207,8 @@ def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOS
     `host` names the lab's host node (the bridges' namespace) when it
     is not the implicit "host"; the order only affects speed.
     """
-    names = _ownership.removable(_tag(tag), _install(install))
+    tag, install = _tag(tag), _install(install)
+    names = _ownership.removable(tag, install)
     heavy = f"nd-{tag}-{host}"
     if len(names) <= DESTROY_HOST_LAST_UP_TO:
         names.sort(key=lambda ns: ns == heavy)  # stable: the rest stays sorted
@@ -210,6 +229,8 @@ def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOS
     finally:
         if pool is not None:
             pool.shutdown()
+    if not _ownership.removable(tag, install):
+        _owners.forget(tag, install)
     return removed
 
 

@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import replace
 
 from . import nsutil, userns
+from . import owners as _owners
 from . import rtnl as rt
 from .rtnl import Msg, Rtnl, s_ip, s_mac, s_str, s_u32
 from .state import DEFAULT_INSTALL, NAT_CHAINS, ROUTE_PROTO, Iface, NsState, RouteState, State, lo_alias, owns
@@ -170,7 +171,7 @@ def observe(tag: str, desired: State, install: str = DEFAULT_INSTALL) -> State:
             continue  # removed while we read (not by us: the lab is locked)
     initial = userns.initial_id()
     lab = next((owners[ns] for ns, st in out.items() if owns(tag, install, st.mark) and owners[ns] != initial),
-               None)
+               None) or _owners.recorded(tag, install)
     for ns, st in list(out.items()) if lab is not None else ():
         if owners[ns] == lab and not owns(tag, install, st.mark):
             want = desired.get(ns)

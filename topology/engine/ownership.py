@@ -10,6 +10,7 @@ import re
 
 from . import nsutil as _nsutil
 from . import observer as _observer
+from . import owners as _owners
 from . import state as _state
 from . import userns as _userns
 
@@ -54,7 +55,8 @@ def removable(tag: str, install: str) -> list[str]:
         return marked[ns]
 
     initial = _userns.initial_id()
-    lab_userns = next((owner for ns, owner in named if owner != initial and ours(ns)), None)
+    lab_userns = next((owner for ns, owner in named if owner != initial and ours(ns)), None) or \
+        _owners.recorded(tag, install)
     out += [ns for ns, owner in named if (lab_userns is not None and owner == lab_userns) or ours(ns)]
     return sorted(out)
 
@@ -73,4 +75,8 @@ def owned(install: str) -> dict[str, list[str]]:
             continue  # gone meanwhile, or not a network namespace
         if _state.owns(m.group(1), install, mark):
             out.setdefault(m.group(1), []).append(name)
-    return out
+    for tag in _owners.recorded_tags(install):  # labs whose marks were rewritten from inside
+        for name in removable(tag, install):
+            if _nsutil.mounted(name) and name not in out.get(tag, []):
+                out.setdefault(tag, []).append(name)
+    return {tag: sorted(names) for tag, names in out.items()}
