@@ -58,8 +58,9 @@ class Replay:
         self.sent.append(data)
         return len(data)
 
-    def recv(self, size: int) -> bytes:
-        return self.data
+    def recv_into(self, buf: memoryview) -> int:
+        buf[:len(self.data)] = self.data
+        return len(self.data)
 
     def close(self) -> None:
         pass
@@ -158,10 +159,12 @@ class Capture:
         self.sent.append(data)
         return len(data)
 
-    def recv(self, size: int) -> bytes:
+    def recv_into(self, buf: memoryview) -> int:
         seq = rt.HDR.unpack_from(self.sent[-1])[3]
         body = struct.pack("=i", 0) + self.sent[-1][:rt.HDR.size]
-        return rt.HDR.pack(rt.HDR.size + len(body), rt.NLMSG_ERROR, 0, seq, 0) + body
+        ack = rt.HDR.pack(rt.HDR.size + len(body), rt.NLMSG_ERROR, 0, seq, 0) + body
+        buf[:len(ack)] = ack
+        return len(ack)
 
     def close(self) -> None:
         pass

@@ -176,3 +176,65 @@ def test_killed_during_creation_every_named_namespace_is_marked_and_apply_conver
     api.apply(topo, tag)
     assert api.drift(topo, tag) == [] and api.plan(topo, tag) == []
     assert len(owners(tag)) == 1
+
+
+def test_destroy_removes_the_lab_namespaces_whose_mark_was_changed_inside_and_nothing_else(tag: str) -> None:
+    """Root in the lab's user namespace may rewrite lo's alias; the namespace is still the lab's (it
+    belongs to the lab's user namespace). One made by hand under the prefix is never removed."""
+    api.apply(api.parse(example("seed-1-direct")), tag)
+    ip("-n", f"nd-{tag}-blue", "link", "set", "lo", "alias", "nd:other@someone")  # blue sorts first
+    ip("netns", "add", f"nd-{tag}-zz")
+    try:
+        assert api.destroy(tag) == 2
+        assert lab_namespaces(tag) == [f"nd-{tag}-zz"]
+    finally:
+        ip("netns", "del", f"nd-{tag}-zz")
+
+
+def test_a_machine_without_user_namespaces_gets_a_message_that_says_so(tag: str, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper's refusal (here a stand-in helper that answers as unshare(CLONE_NEWUSER) does when
+    user.max_user_namespaces is 0: ENOSPC) fails the apply with what to check, and leaves nothing."""
+    fake = tmp_path / "nshelper.py"
+    fake.write_text("import socket, sys\n"
+                    "s = socket.socket(fileno=int(sys.argv[1]))\n"
+                    "s.send(b'E28 creating the lab\\'s user namespace: No space left on device')\n")
+    monkeypatch.setattr(userns, "HELPER", fake)
+    with pytest.raises(api.EngineError, match=r"^ip netns add nd-\w+-red: creating the lab's user namespace: No "
+                                              r"space left on device \(are user namespaces enabled\? sysctl "
+                                              r"user.max_user_namespaces must be > 0\)$"):
+        api.apply(api.parse(example("seed-1-direct")), tag)
+    assert lab_namespaces(tag) == []
+
+
+def test_a_helper_that_dies_is_reported(tag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "nshelper.py"
+    fake.write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.setattr(userns, "HELPER", fake)
+    with pytest.raises(api.EngineError, match="the namespace helper stopped"):
+        api.apply(api.parse(example("seed-1-direct")), tag)
+    assert lab_namespaces(tag) == []
+
+
+def test_a_mark_rewritten_inside_the_lab_is_restored_by_apply(tag: str) -> None:
+    """Root in the lab's user namespace may rewrite lo's alias; the namespace stays the lab's (it is in
+    the lab's user namespace): drift says so, apply marks it again. A namespace made by hand under the
+    prefix stays foreign."""
+    topo = api.parse(example("seed-5-nat"))  # the host has NAT rules (mark with :ipt), red has none
+    api.apply(topo, tag)
+    want = {ns: lo_mark(ns) for ns in lab_namespaces(tag)}
+    for node in ("host", "red"):
+        ip("-n", f"nd-{tag}-{node}", "link", "set", "lo", "alias", "nd:other@someone")
+    ip("netns", "add", f"nd-{tag}-zz")
+    try:
+        drift = api.drift(topo, tag)
+        assert {(d["node"], d["kind"], d["actual"]) for d in drift} == {
+            ("host", "mark", "nd:other@someone"), ("red", "mark", "nd:other@someone"),
+            ("zz", "namespace", "present, but not made by this NetDesigner install (no mark of ours): left alone")}
+        assert sorted(o.command for o in api.apply(topo, tag)) == [
+            f"ip -n nd-{tag}-host link set lo alias nd:{tag}@local:ipt",
+            f"ip -n nd-{tag}-red link set lo alias nd:{tag}@local"]
+        assert {ns: lo_mark(ns) for ns in want} == want
+        assert [d["what"] for d in api.drift(topo, tag)] == [f"nd-{tag}-zz"]
+    finally:
+        ip("netns", "del", f"nd-{tag}-zz")

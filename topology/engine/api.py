@@ -8,8 +8,6 @@ of frozen dataclasses, each with `.command` and `.to_dict()`). Functions that to
 from __future__ import annotations
 
 import functools
-import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,8 +22,9 @@ from . import fields as _fields
 from . import nsutil as _nsutil
 from . import observer as _observer
 from . import ops as _ops
+from . import owners as _owners
+from . import ownership as _ownership
 from . import plan as _plan
-from . import rtnl as _rtnl
 from . import state as _state
 from . import tables as _tables
 from . import userns as _userns
@@ -38,7 +37,6 @@ __all__ = ["EngineError", "Operation", "PingReply", "PingResult", "Problem", "Pr
            "plan", "run_in", "strangers", "tables", "userns_of", "validate"]
 
 _LOCK = threading.Lock()  # one apply at a time per process: plans are computed against the kernel
-_TAG_NS_RE = re.compile(r"nd-([a-z0-9]{1,12})-[a-z][a-z0-9_-]*", re.ASCII)
 
 # Progress callback: (done, total, step_text). Called after each operation; must be cheap.
 Progress = Callable[[int, int, str], None]
@@ -167,41 +165,31 @@ def apply(topology: Topology, tag: str, progress: Progress | None = None,
             done = ex.run(ops, progress)
         except _executor.OpFailed as exc:
             raise EngineError(str(exc)) from exc
-        except _userns.HelperFailed as exc:
-            raise EngineError(f"making the lab's namespaces failed: {exc.strerror or exc}") from exc
         finally:
             ex.close()
+            _record_owner(desired, tag, install)
         return done
+
+
+def _record_owner(desired: _state.State, tag: str, install: str) -> None:
+    """Keep which user namespace is the lab's (engine/owners.py), from any of its namespaces: the proof
+    of ownership that survives root inside the lab rewriting every mark."""
+    for ns in desired:
+        try:
+            owner = _userns.userns_id(_nsutil.path(ns))
+        except OSError:
+            continue
+        if owner != _userns.initial_id():
+            try:
+                _owners.record(tag, install, owner)
+            except OSError:
+                pass  # the marks still prove ownership; only a lab whose every mark is rewritten needs it
+        return
 
 
 def strangers(tag: str, install: str = _state.DEFAULT_INSTALL) -> list[str]:
     """Namespaces under the lab's prefix that this install did not make (never touched; reported)."""
-    install = _install(install)
-    out = []
-    for ns in _observer.lab_namespaces(_tag(tag)):
-        try:
-            if not _state.owns(tag, install, _observer.read_mark(ns)):
-                out.append(ns)
-        except FileNotFoundError:
-            continue
-    return out
-
-
-def _removable(tag: str, install: str) -> list[str]:
-    """The deployment's namespaces that carry this install's mark, and its half-made names (an empty
-    file that a kill left between creating the name and mounting the namespace on it: it holds
-    nothing). A namespace under the prefix without our mark is never removed."""
-    out = []
-    for ns in _observer.lab_namespaces(tag, half_made=True):
-        if not os.path.ismount(_nsutil.path(ns)):
-            out.append(ns)
-            continue
-        try:
-            if _state.owns(tag, install, _observer.read_mark(ns)):
-                out.append(ns)
-        except (FileNotFoundError, _rtnl.NetlinkError):
-            continue
-    return out
+    return _ownership.strangers(_tag(tag), _install(install))
 
 
 def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOST, *,
@@ -219,7 +207,8 @@ def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOS
     `host` names the lab's host node (the bridges' namespace) when it
     is not the implicit "host"; the order only affects speed.
     """
-    names = _removable(_tag(tag), _install(install))
+    tag, install = _tag(tag), _install(install)
+    names = _ownership.removable(tag, install)
     heavy = f"nd-{tag}-{host}"
     if len(names) <= DESTROY_HOST_LAST_UP_TO:
         names.sort(key=lambda ns: ns == heavy)  # stable: the rest stays sorted
@@ -240,6 +229,8 @@ def destroy(tag: str, progress: Progress | None = None, host: str = IMPLICIT_HOS
     finally:
         if pool is not None:
             pool.shutdown()
+    if not _ownership.removable(tag, install):
+        _owners.forget(tag, install)
     return removed
 
 
@@ -354,22 +345,10 @@ def deployed_tags(install: str | None = None) -> set[str]:
     only of namespaces that carry that install's mark (see `owned`)."""
     if install is not None:
         return set(owned(install))
-    return {m.group(1) for n in _nsutil.listing() if (m := _TAG_NS_RE.fullmatch(n))}
+    return {m.group(1) for n in _nsutil.listing() if (m := _ownership.TAG_NS_RE.fullmatch(n))}
 
 
 def owned(install: str = _state.DEFAULT_INSTALL) -> dict[str, list[str]]:
     """{tag: [namespace, ...]} of every namespace on this machine that carries this install's mark (its
-    name's tag and the mark's agree): what cleanup may consider. Reads each `nd-*` namespace's mark."""
-    install = _install(install)
-    out: dict[str, list[str]] = {}
-    for name in sorted(_nsutil.listing()):
-        m = _TAG_NS_RE.fullmatch(name)
-        if m is None or not os.path.ismount(_nsutil.path(name)):
-            continue
-        try:
-            mark = _observer.read_mark(name)
-        except (OSError, _rtnl.NetlinkError):
-            continue  # gone meanwhile, or not a network namespace
-        if _state.owns(m.group(1), install, mark):
-            out.setdefault(m.group(1), []).append(name)
-    return out
+    name's tag and the mark's agree): what cleanup may consider."""
+    return _ownership.owned(_install(install))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .plan import interrupted
-from .state import DEFAULT_INSTALL, Iface, State, is_ours, owns, rule_comments
+from .state import DEFAULT_INSTALL, Iface, State, is_ours, lo_alias, owns, rule_comments
 
 
 def _d(node: str, kind: str, what: str, expected: Any, actual: Any) -> dict[str, Any]:
@@ -46,7 +46,7 @@ NOT_OURS = "present, but not made by this NetDesigner install (no mark of ours):
 def drift(desired: State, observed: State, tag: str, *, install: str = DEFAULT_INSTALL) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for ns in sorted(set(observed) - set(desired)):
-        ours = owns(tag, install, observed[ns].mark)
+        ours = owns(tag, install, observed[ns].mark) or observed[ns].in_lab
         out.append(_d(observed[ns].node, "namespace", ns, None, "present" if ours else NOT_OURS))
     for ns, want in desired.items():
         node = want.node
@@ -54,7 +54,9 @@ def drift(desired: State, observed: State, tag: str, *, install: str = DEFAULT_I
         if have is None:
             out.append(_d(node, "namespace", ns, "present", None))
             continue
-        if not owns(tag, install, have.mark):
+        if have.in_lab:
+            out.append(_d(node, "mark", "lo", lo_alias(tag, bool(want.nat), install), have.mark))
+        elif not owns(tag, install, have.mark):
             out.append(_d(node, "namespace", ns, "present",
                           NOT_OURS + f"; remove it by hand (ip netns del {ns}) or rename the node to apply"))
             continue

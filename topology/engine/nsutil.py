@@ -60,6 +60,22 @@ def exists(name: str) -> bool:
     return os.path.exists(path(name))
 
 
+def mounted(name: str) -> bool:
+    """Whether /run/netns/NAME is a namespace (a mount), not a half-made empty file.
+
+    Why not os.path.ismount: it resolves NAME/.. with realpath, a Python loop of lstat calls (~35 us a
+    name, 15-40 ms over a 500-namespace lab); a namespace bind-mounted there has the nsfs device, not
+    the device of the directory, so one lstat tells."""
+    try:
+        return os.lstat(path(name)).st_dev != _rundir_dev()
+    except FileNotFoundError:
+        return False
+
+
+def _rundir_dev() -> int:
+    return os.stat(NETNS_RUN_DIR).st_dev
+
+
 def listing() -> list[str]:
     try:
         return os.listdir(NETNS_RUN_DIR)

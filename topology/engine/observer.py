@@ -6,12 +6,13 @@ drift are a diff. Reads only: links, addresses and routes by netlink, forwarding
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 import subprocess
+from dataclasses import replace
 
-from . import nsutil
+from . import nsutil, userns
+from . import owners as _owners
 from . import rtnl as rt
 from .rtnl import Msg, Rtnl, s_ip, s_mac, s_str, s_u32
 from .state import DEFAULT_INSTALL, NAT_CHAINS, ROUTE_PROTO, Iface, NsState, RouteState, State, lo_alias, owns
@@ -25,7 +26,7 @@ def lab_namespaces(tag: str, *, half_made: bool = False) -> list[str]:
     creates it; `half_made=True` lists those too, for destroy to remove."""
     prefix = f"nd-{tag}-"
     names = (n for n in nsutil.listing() if n.startswith(prefix))
-    return sorted(n for n in names if half_made or os.path.ismount(nsutil.path(n)))
+    return sorted(n for n in names if half_made or nsutil.mounted(n))
 
 
 # the link attributes a read-back uses (names, observe_ns); the kernel sends ~40 per link
@@ -78,15 +79,16 @@ def read_mark(ns: str) -> str:
 
 
 def observe_ns(ns: str, tag: str, node: str, want: NsState | None,
-               install: str = DEFAULT_INSTALL) -> NsState:
+               install: str = DEFAULT_INSTALL, *, force: bool = False) -> NsState:
     """A namespace read back whole; one without this install's mark only as far as its mark (it is
-    never changed, so nothing else of it matters)."""
+    never changed, so nothing else of it matters), unless `force` (one of the lab's whose mark was
+    rewritten: its rules are read too, whatever the mark says)."""
     r = Rtnl.into(ns)
     try:
         names, links = read_links(r)
         lo = next((m for m in links if names[m.fields[2]] == "lo"), None)
         mark = (s_str(lo.attrs.get(rt.IFLA_IFALIAS)) or "") if lo is not None else ""
-        if not owns(tag, install, mark):
+        if not owns(tag, install, mark) and not force:
             return NsState(node=node, mark=mark)
         forwarding, forwarding6 = r.forwarding(socket.AF_INET), r.forwarding(socket.AF_INET6)
         addrs = read_addrs(r, names)
@@ -122,7 +124,7 @@ def observe_ns(ns: str, tag: str, node: str, want: NsState | None,
         r.close()
     ipt_mark = lo_mark == lo_alias(tag, True, install)
     nat: tuple[str, ...] = ()
-    if ipt_mark or (want is not None and want.nat):
+    if ipt_mark or force or (want is not None and want.nat):
         nat = read_nat(ns)
     return NsState(node=node, ifaces=ifaces, routes=frozenset(routes), forwarding=forwarding,
                    forwarding6=forwarding6, nat=nat, lo_up=lo_up, ipt_mark=ipt_mark, mark=lo_mark)
@@ -149,15 +151,30 @@ def observe(tag: str, desired: State, install: str = DEFAULT_INSTALL) -> State:
     """Every `nd-<tag>-*` namespace, read back whole. One not designed is listed with its mark only
     (to be deleted when it is ours, reported when not); so is one designed that is not ours.
 
+    Ours: it carries this install's mark, or it belongs to the lab's user namespace (that of one that
+    does): root inside the lab (the terminal's shell) may have rewritten the mark, and the namespace is
+    still the lab's (`in_lab`; the plan marks it again).
+
     One thread: the read-back is bound by Python's parsing under the GIL; 2 or 4 threads were measured
     slower on a quiet 2-core VM (N=200: 0.16 s in 1 thread, 0.18 s in 4; N=500: 0.36 s vs 0.43 s)."""
     out: State = {}
+    owners: dict[str, tuple[int, int]] = {}
     for ns in lab_namespaces(tag):
         want = desired.get(ns)
         node = want.node if want else ns[len(f"nd-{tag}-"):]
         try:
             out[ns] = observe_ns(ns, tag, node, want, install) if want else NsState(node=node,
                                                                                   mark=read_mark(ns))
+            owners[ns] = userns.userns_id(nsutil.path(ns))
         except FileNotFoundError:
+            out.pop(ns, None)
             continue  # removed while we read (not by us: the lab is locked)
+    initial = userns.initial_id()
+    lab = next((owners[ns] for ns, st in out.items() if owns(tag, install, st.mark) and owners[ns] != initial),
+               None) or _owners.recorded(tag, install)
+    for ns, st in list(out.items()) if lab is not None else ():
+        if owners[ns] == lab and not owns(tag, install, st.mark):
+            want = desired.get(ns)
+            seen = observe_ns(ns, tag, st.node, want, install, force=True) if want else st
+            out[ns] = replace(seen, mark=st.mark, in_lab=True)
     return out

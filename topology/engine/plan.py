@@ -92,7 +92,7 @@ def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_IN
     ops: list[Operation] = []
     blocked: set[str] = set()
     for ns in sorted(observed):
-        if not owns(tag, install, observed[ns].mark):
+        if not (owns(tag, install, observed[ns].mark) or observed[ns].in_lab):
             kind = Blocked if ns in desired else Foreign
             ops.append(kind(ns=ns, node=observed[ns].node, mark=observed[ns].mark))
             blocked.add(ns)
@@ -143,6 +143,8 @@ def plan(desired: State, observed: State, tag: str, *, install: str = DEFAULT_IN
         seen = observed.get(ns)
         if seen is None or not seen.lo_up:
             ops.append(LoUp(ns=ns, node=want.node))
+        if seen is not None and seen.in_lab:  # its mark was rewritten from inside: mark it again
+            ops.append(LinkSet(ns=ns, node=want.node, name="lo", alias=lo_alias(tag, bool(want.nat), install)))
     for ns, want in desired.items():
         for name, w in want.ifaces.items():
             if w.kind == "bridge" and name not in now[ns]:

@@ -48,6 +48,7 @@ class NsState:
     lo_up: bool = True
     ipt_mark: bool = False  # observed: lo carries the mark saying ND- chains exist here
     mark: str = ""  # observed: lo's alias, the ownership mark (see lo_alias)
+    in_lab: bool = False  # observed: in the lab's user namespace though its mark was rewritten (ours)
 
 
 State = dict[str, NsState]  # netns name -> its state

@@ -47,6 +47,21 @@ def is_initial(userns_fd: int) -> bool:
     return _same_ns(os.fstat(userns_fd), os.stat("/proc/self/ns/user"))
 
 
+def userns_id(netns_path: str) -> tuple[int, int]:
+    """(st_dev, st_ino) of the user namespace owning a network namespace: equal ids, same namespace."""
+    fd = owning_userns(netns_path)
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return st.st_dev, st.st_ino
+
+
+def initial_id() -> tuple[int, int]:
+    st = os.stat("/proc/self/ns/user")
+    return st.st_dev, st.st_ino
+
+
 def owner_uid(userns_fd: int) -> int:
     """The host uid that created the user namespace (root for the labs': a host process of the
     sandbox uid gains no capability in it)."""

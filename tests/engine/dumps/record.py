@@ -36,10 +36,10 @@ class Recording:
     def send(self, data: bytes) -> int:
         return self.sock.send(data)
 
-    def recv(self, size: int) -> bytes:
-        data = self.sock.recv(size)
-        self.got += data
-        return data
+    def recv_into(self, buf: memoryview) -> int:
+        n = self.sock.recv_into(buf)
+        self.got += buf[:n]
+        return n
 
     def close(self) -> None:
         self.sock.close()
