@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from ..auth import api_auth
 from ..services.errors import Invalid, ServiceError
+from .imports import router as imports_router
 from .jobs import router as jobs_router
 from .labs import router as labs_router
 from .members import router as members_router
@@ -60,6 +61,7 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
     return api.create_response(request, {"detail": detail}, status=401)
 
 
+api.add_router("/labs", imports_router)
 api.add_router("/labs", labs_router)
 api.add_router("/labs", versions_router)
 api.add_router("/labs", members_router)

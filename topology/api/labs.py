@@ -102,7 +102,13 @@ def lab_export(request: HttpRequest, lab_id: int, format: str = "json") -> HttpR
         response = HttpResponse(script, content_type="text/x-shellscript; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{lab.slug}.sh"'
         return response
-    raise Invalid([FieldError("format", "must be json or sh")], detail="unknown export format")
+    if format == "clab":
+        from ..engine.importers import export_clab
+
+        response = HttpResponse(export_clab(document_parse(document)), content_type="application/yaml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{lab.slug}.clab.yml"'
+        return response
+    raise Invalid([FieldError("format", "must be json, sh or clab")], detail="unknown export format")
 
 
 def lab_export_shell(*, lab: Any, document: dict[str, Any]) -> str:

@@ -22,9 +22,11 @@ from topology import jobs
 from topology.api.serialize import deployment_dict
 from topology.choices import JobStatus
 from topology.engine import api as engine
+from topology.engine.importers import export_clab
 from topology.jobs.deployments import applied_topology
 from topology.jobs.inline import broker_missing, redis_missing
 from topology.models import Job, Lab, new_deployment_tag
+from topology.services import formats
 from topology.services import operations as ops
 from topology.services.documents import document_parse, document_problems
 from topology.services.errors import ServiceError
@@ -45,6 +47,9 @@ class Command(BaseCommand):
         p.add_argument("file")
         p.add_argument("--name")
         p.add_argument("--owner", help="username (default: the first superuser, else user 'admin')")
+        p.add_argument("--format", choices=["json", "sh", "clab"],
+                       help="json, sh (a shell session) or clab (default: from the extension)")
+        p.add_argument("--apply-fixes", action="store_true", help="take every correction the importer offers")
         sub.add_parser("list", help="labs and their state").add_argument("--json", action="store_true")
         p = sub.add_parser("show", help="a lab: version, deployment, nodes and their namespaces")
         p.add_argument("lab")
@@ -78,7 +83,7 @@ class Command(BaseCommand):
         p.add_argument("argv", nargs=argparse.REMAINDER)
         p = sub.add_parser("export", help="the document, or a shell script that builds the lab by hand")
         p.add_argument("lab")
-        p.add_argument("--format", choices=["json", "sh"], default="json")
+        p.add_argument("--format", choices=["json", "sh", "clab"], default="json")
         sub.add_parser("token", help="create (or show) a user's API token").add_argument("user")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -122,9 +127,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{options['file']}: valid ({len(document['nodes'])} nodes, {len(document['links'])} links)")
 
     def do_import(self, options: dict[str, Any]) -> None:
-        document = document_read(path=options["file"])
         owner = user_by_name(username=options["owner"]) if options["owner"] else None
-        lab, created = lab_import(document=document, name=options["name"], owner=owner)
+        fmt = formats.format_for(filename=options["file"], given=options.get("format"))
+        if fmt == "json" and not options.get("apply_fixes"):
+            document = document_read(path=options["file"])
+            lab, created = lab_import(document=document, name=options["name"], owner=owner)
+        else:
+            lab, created, result = formats.lab_import_file(
+                path=options["file"], format=fmt, name=options["name"], owner=owner,
+                apply_fixes=bool(options.get("apply_fixes")))
+            for warning in result.warnings:
+                self.stderr.write(str(warning))
         what = "created lab" if created else "saved a new version of lab"
         self.stdout.write(f"{what} '{lab.name}' (version {lab.version}, owner {lab.owner.username})")
         self.stdout.write(lab.slug)
@@ -168,6 +181,8 @@ class Command(BaseCommand):
         document = ops.lab_current_document(lab=lab)
         if options["format"] == "json":
             self.out_json(document)
+        elif options["format"] == "clab":
+            self.stdout.write(export_clab(document_parse(document)))
         else:
             self.stdout.write(engine.export_shell(document_parse(document), self.tag_of(lab, required=False)))
 
