@@ -110,7 +110,9 @@ def test_pool_process_killed_mid_apply_fails_the_job_while_the_worker_runs_on(st
     from topology.tasks import POOL_PROCESS_DIED
 
     token = api_token(make_user("oom"))
-    lab_id = create_lab(stack, token, "star80", star(80))
+    # big enough that the kill lands inside the kernel work: the engine builds 80 namespaces in ~0.2 s,
+    # about the time progress events are coalesced over
+    lab_id = create_lab(stack, token, "star400", star(400))
     with ws_connect(stack, lab_id, token=token) as sock:
         job_id = apply(stack, token, lab_id)
         sock.until(lambda e: e["type"] == "job.progress" and e["job"] == job_id and e["done"] >= 10, timeout=120)
@@ -126,4 +128,4 @@ def test_pool_process_killed_mid_apply_fails_the_job_while_the_worker_runs_on(st
     assert Deployment.objects.get(lab_id=lab_id).state == "failed"
     again = wait_finished(apply(stack, token, lab_id), timeout=180)  # waits out the dead process's lock
     assert again.status == "succeeded", again.error
-    assert len(namespaces_of(Deployment.objects.get(lab_id=lab_id).tag)) == 80  # 79 nodes and the host
+    assert len(namespaces_of(Deployment.objects.get(lab_id=lab_id).tag)) == 400  # 399 nodes and the host

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from ..services import formats
 from ..services.permissions import lab_get_for
@@ -23,7 +23,7 @@ class ImportIn(Schema):
     name: str | None = Field(None, max_length=100)
     format: str = Field("sh", description="json, sh (a shell session) or clab (a containerlab topology)")
     text: str
-    apply_fixes: bool = False
+    apply_fixes: StrictBool = False
     lab: int | None = Field(None, description="a lab you may edit: save the import as its next version")
 
 
@@ -50,7 +50,8 @@ class ImportOut(Schema):
 class ImportErrors(Schema):
     detail: str
     errors: list[ErrorItem]
-    warnings: list[WarningOut]
+    # absent when the request itself was refused before the importer read the text
+    warnings: list[WarningOut] = Field(default_factory=list)
 
 
 @router.post("/import", response={**ERRORS, 201: ImportOut, 422: ImportErrors},

@@ -91,7 +91,7 @@ export interface FixOut {
 export interface ImportErrors {
   detail: string;
   errors: ErrorItem[];
-  warnings: WarningOut[];
+  warnings?: WarningOut[];
 }
 
 export interface ImportIn {
