@@ -282,8 +282,11 @@ def test_a_queued_job_not_sent_for_long_is_sent_again_and_a_recent_one_is_not(
                               dispatched=now - timedelta(seconds=recovery.LOST_AFTER + 5))
     Job.objects.create(lab=lab, kind="apply", worker_host="unit-host",
                        dispatched=now - timedelta(seconds=recovery.LOST_AFTER - 30))
-    assert recovery.resend_queued("unit-host", older_than=recovery.LOST_AFTER) == 1
-    assert sent == [lost.pk]
+    unsent = Job.objects.create(lab=lab, kind="apply", worker_host="unit-host")  # the broker was away
+    Job.objects.filter(pk=unsent.pk).update(created=now - timedelta(seconds=recovery.UNSENT_AFTER + 1))
+    Job.objects.create(lab=lab, kind="apply", worker_host="unit-host")  # just made: its commit sends it
+    assert recovery.resend_queued("unit-host", older_than=recovery.LOST_AFTER) == 2
+    assert sorted(sent) == sorted([lost.pk, unsent.pk])
 
 
 @pytest.mark.django_db

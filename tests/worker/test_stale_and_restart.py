@@ -92,10 +92,15 @@ def test_redis_restarted_during_an_apply_with_jobs_queued_loses_no_job(stack: St
         redis_restarted_during_an_apply(stack)
     finally:
         # The web tier's own Redis clients (presence, channel layer) answer their first requests after a
-        # restart with errors: give the next tests a fresh daphne (the worker is what this test is about).
+        # restart with errors: give the next tests a fresh daphne and channel layer (the worker is what
+        # this test is about).
+        # This process's channel layer too (tests publish through it).
+        from channels.layers import channel_layers
+
         stack.daphne.stop()
         stack.daphne.start()
         stack.wait_web()
+        channel_layers.backends.clear()
 
 
 def redis_restarted_during_an_apply(stack: Stack) -> None:

@@ -61,6 +61,8 @@ def send(job: Job, *, countdown: float = 0.0) -> bool:
     except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; the row keeps the job
         log.warning("job %s stays queued: the job queue (%s) is unreachable (%s); it is sent when it is back",
                     job.pk, settings.CELERY_BROKER_URL, exc)
+        # Not sent: the worker's maintenance sends it at its next check (topology.jobs.recovery).
+        Job.objects.filter(pk=job.pk).update(dispatched=None)
         return False
     Job.objects.filter(pk=job.pk).update(dispatched=timezone.now())
     return True

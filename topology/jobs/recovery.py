@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from django.db import close_old_connections
@@ -34,7 +35,9 @@ log = logging.getLogger(__name__)
 
 WORKER_STOPPED = "the worker stopped while running this job; apply again to converge"
 LOST_AFTER = 120.0  # seconds a queued job may go without its message being sent before it is resent
-CHECK_EVERY = 5.0  # seconds between two maintenance checks
+UNSENT_AFTER = 5.0  # seconds after which a queued job that was never sent is sent
+CHECK_EVERY = 5.0
+AFTER_RESTART = 30.0  # seconds after a Redis restart during which every check sends queued jobs again  # seconds between two maintenance checks
 PRUNE_EVERY = 3600.0  # seconds between two deletions of old jobs
 
 
@@ -59,8 +62,11 @@ def resend_queued(host: str, *, older_than: float | None = None) -> int:
     """Send the queued jobs of `host` again (only those not sent for `older_than` seconds, when given)."""
     queued = Job.objects.filter(status=JobStatus.QUEUED, worker_host=host)
     if older_than is not None:
-        limit = timezone.now() - timedelta(seconds=older_than)
-        queued = queued.filter(Q(dispatched__lt=limit) | Q(dispatched__isnull=True, created__lt=limit))
+        now = timezone.now()
+        limit = now - timedelta(seconds=older_than)
+        # Never sent (the broker was away when it was): at the next check, once past its commit.
+        unsent = now - timedelta(seconds=UNSENT_AFTER)
+        queued = queued.filter(Q(dispatched__lt=limit) | Q(dispatched__isnull=True, created__lt=unsent))
     return sum(send(job) for job in queued.order_by("pk"))
 
 
@@ -95,14 +101,19 @@ class Maintenance(threading.Thread):
         self.stopped = threading.Event()
         self.run_id: str | None = None
         self._since_prune = PRUNE_EVERY  # prune at the first check
+        self._resend_until = 0.0
 
     def check(self) -> int:
         """One round; returns the number of jobs sent again."""
         resent = 0
         run_id = str(locks.redis_client().info("server").get("run_id", ""))
+        now = time.monotonic()
         if self.run_id is not None and run_id != self.run_id:
+            # A message sent around the restart may have been lost too: send again for a little while.
+            self._resend_until = now + AFTER_RESTART
+            log.warning("Redis restarted (its queues are lost): sending queued jobs again")
+        if now < self._resend_until:
             resent = resend_queued(self.host)
-            log.warning("Redis restarted (its queues are lost): sent %d queued job(s) again", resent)
         self.run_id = run_id
         resent += resend_queued(self.host, older_than=LOST_AFTER)
         self._since_prune += self.interval
