@@ -93,3 +93,11 @@ def access_changed(lab_id: int) -> None:
     """Ask every socket watching the lab to re-check its user's role at once (call after removing a
     member or lowering a role); otherwise they notice within a couple of seconds."""
     _send(lab_id, {"type": ACCESS_MESSAGE_TYPE})
+
+
+def publish_safely(lab_id: int, event: dict[str, Any]) -> None:
+    """Publish to the lab's websocket group; log, never raise (for changes already committed)."""
+    try:
+        publish(lab_id, event)
+    except Exception:  # noqa: BLE001 - a broken Redis must not break a save or a delete
+        log.warning("could not publish %s for lab %s", event.get("type"), lab_id, exc_info=True)

@@ -425,3 +425,21 @@ def test_plain_celery_worker_consumes_the_same_queues_as_manage_py_worker() -> N
     from netdesigner.celery import app
 
     assert [q.name for q in app.conf.task_queues] == jobs.worker_queues(project_settings.WORKER_HOST)
+
+
+def test_a_write_that_died_holding_the_lab_is_failed_by_the_next_one(lab: Lab, kernel: FakeKernel,
+                                                                      sink: FakeEvents) -> None:
+    """A killed `--inline` apply leaves its row running with no worker to recover it; the next write
+    that gets the lab's lock knows the holder is gone. One that never got the lock (started unset, still
+    waiting) is alive as far as anyone can tell, and is left alone."""
+    from topology.jobs.lifecycle import HOLDER_DIED
+
+    died = Job.objects.create(lab=lab, kind=JobKind.APPLY, status=JobStatus.RUNNING, started=timezone.now())
+    waiting = Job.objects.create(lab=lab, kind=JobKind.DESTROY, status=JobStatus.RUNNING)
+    reader = Job.objects.create(lab=lab, kind=JobKind.PING, status=JobStatus.RUNNING, started=timezone.now())
+    assert run(lab, "apply", kernel, sink).status == JobStatus.SUCCEEDED
+    died.refresh_from_db()
+    assert (died.status, died.error) == (JobStatus.FAILED, HOLDER_DIED)
+    assert ("job.finished", died.pk) in [(e["type"], e.get("job")) for _, e in sink.sent]
+    assert Job.objects.get(pk=waiting.pk).status == JobStatus.RUNNING
+    assert Job.objects.get(pk=reader.pk).status == JobStatus.RUNNING  # reads hold no lock: nothing proven

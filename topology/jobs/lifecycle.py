@@ -25,14 +25,16 @@ from ..engine import api as engine
 from ..engine.backend import Kernel
 from ..kernel import default_kernel
 from ..models import Deployment, Job
-from .context import Context, EventSink, JobFailed, Superseded
+from .context import Context, EventSink, JobFailed, Superseded, finished_event
 from .deployments import deployment_transition
 from .publisher import default_publisher
-from .registry import job_class
+from .registry import WRITES, job_class
 
 log = logging.getLogger(__name__)
 
 WAITING = "waiting for the lab to be free"
+HOLDER_DIED = ("the process running this job died (a killed `lab ... --inline`, or its worker) while it held "
+               "the lab; the next apply or destroy took the lab over: apply again to converge")
 BUSY_BLOCK = 1.0  # seconds a pool process waits for a busy lab before putting the job back in the queue
 
 
@@ -85,6 +87,8 @@ def run(job: Job, *, requeue_when_busy: bool = False, kernel: Kernel | None = No
             raise JobFailed(f"a {job.kind} job needs a lab")
         runner = cls()
         with _guard(job, ctx, writes=writes, requeue_when_busy=requeue_when_busy, read_slots=read_slots):
+            if writes:
+                _fail_dead_holders(job, ctx)
             check_current(job)
             ctx.update(started=timezone.now())
             ctx.progress(0, 0, f"{job.kind} started")
@@ -119,6 +123,21 @@ def run(job: Job, *, requeue_when_busy: bool = False, kernel: Kernel | None = No
         log.warning("after job %s (%s): post-job work failed; the job stays succeeded", job.pk, job.kind,
                     exc_info=True)
     ctx.events.flush()
+
+
+def _fail_dead_holders(job: Job, ctx: Context) -> None:
+    """Holding the lab's lock proves that no other write of the lab is running: one still marked running
+    that had started (so it held the lock) died with its process. A killed `--inline` has no worker to
+    recover it, so this is where its row ends (the worker's start-up recovery covers its own jobs)."""
+    if job.lab_id is None:
+        return
+    dead = (Job.objects.filter(lab_id=job.lab_id, kind__in=[str(k) for k in WRITES], status=JobStatus.RUNNING,
+                               started__isnull=False).exclude(pk=job.pk).values_list("pk", "kind"))
+    for pk, kind in dead:
+        if Job.objects.filter(pk=pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED, error=HOLDER_DIED, finished=timezone.now()):
+            ctx.say(f"job {pk} ({kind}) had died holding the lab: marked failed")
+            ctx.publish(finished_event(pk, kind, JobStatus.FAILED, HOLDER_DIED))
 
 
 def check_current(job: Job) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from .. import events
 from ..models import Lab
 from .audit import audit_record
 
@@ -16,13 +17,11 @@ DELETED_EVENT = "lab.deleted"
 def lab_rows_delete(*, lab_id: int, user: Any, by: str) -> bool:
     """Delete the lab's rows (versions, memberships, deployment, jobs but the caller's) and tell open
     pages. Returns False when the lab was already gone."""
-    from .labs import event_publish_safely
-
     with transaction.atomic():
         lab = Lab.objects.select_for_update().filter(pk=lab_id).first()
         if lab is None:
             return False
         audit_record(lab=None, user=user, action="lab.deleted", detail={"id": lab.pk, "slug": lab.slug})
         lab.delete()
-        transaction.on_commit(lambda: event_publish_safely(lab_id=lab_id, event={"type": DELETED_EVENT, "by": by}))
+        transaction.on_commit(lambda: events.publish_safely(lab_id, {"type": DELETED_EVENT, "by": by}))
     return True

@@ -34,10 +34,7 @@ SLUG_MAX = 100
 
 def event_publish_safely(*, lab_id: int, event: dict[str, Any]) -> None:
     """Publish to the lab's websocket group; log, never raise (the change is already committed)."""
-    try:
-        events.publish(lab_id, event)
-    except Exception:  # noqa: BLE001 - a broken Redis must not break a save
-        logger.warning("could not publish %s for lab %s", event.get("type"), lab_id, exc_info=True)
+    events.publish_safely(lab_id, event)
 
 
 SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no l/1/o/0 to misread
