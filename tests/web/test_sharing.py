@@ -69,10 +69,10 @@ def test_labs_page_offers_teams_and_creates_team_labs(world: World) -> None:
     assert b'<option value="team-a">Team A</option>' in page.content
     assert b"not-mine" not in page.content
     client.post("/labs/", {"action": "create", "name": "Team work", "team": "team-a"})
-    assert Lab.objects.get(slug="team-work").team == world.lab.team
+    assert Lab.objects.get(name="Team work").team == world.lab.team
     # A team the user may not add to is refused with a message, and no lab is made.
     response = client.post("/labs/", {"action": "create", "name": "Sneaky", "team": "not-mine"}, follow=True)
-    assert b"no team" in response.content and not Lab.objects.filter(slug="sneaky").exists()
+    assert b"no team" in response.content and not Lab.objects.filter(name="Sneaky").exists()
     # A viewer of the team is not offered it.
     viewer_of_team = make_user("teamviewer")
     TeamMembership.objects.create(team=Team.objects.get(slug="team-a"), user=viewer_of_team, role=Role.VIEWER)
