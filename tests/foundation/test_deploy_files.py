@@ -69,3 +69,13 @@ def test_procfile_runs_web_and_worker() -> None:
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert "daphne" in lines["web"] and "netdesigner.asgi:application" in lines["web"]
     assert "manage.py worker" in lines["worker"]
+
+
+def test_web_and_worker_share_the_capture_directory(compose: dict[str, Any]) -> None:
+    """The worker writes a capture's pcap, the web server serves it: both mount one volume at the
+    directory NETDESIGNER_CAPTURE_DIR names."""
+    where = compose["services"]["worker"]["environment"]["NETDESIGNER_CAPTURE_DIR"]
+    assert compose["services"]["web"]["environment"]["NETDESIGNER_CAPTURE_DIR"] == where
+    mounts = {name: set(compose["services"][name].get("volumes", [])) for name in ("web", "worker")}
+    assert f"captures:{where}" in mounts["web"] & mounts["worker"]
+    assert "captures" in compose["volumes"]
