@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: Django on a throwaway SQLite file, migrated in a subprocess."""
+"""Shared by the benchmark scripts: Django on a throwaway SQLite file, migrated in a subprocess, and the
+teardown of a stack they started."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
 
@@ -21,3 +23,13 @@ def django_on_throwaway_db(db_path: str) -> None:
     import django
 
     django.setup()
+
+
+def stack_cleanup(stack: Any) -> None:
+    """Stop the stack (tests.stack.Stack) and remove whatever the benchmark's labs left in the kernel."""
+    from tests.stack import destroy_tag
+    from topology.models import Deployment
+
+    stack.stop()
+    for tag in Deployment.objects.values_list("tag", flat=True):
+        destroy_tag(tag)

@@ -37,7 +37,7 @@ from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import django_on_throwaway_db  # noqa: E402
+from _django import django_on_throwaway_db, stack_cleanup  # noqa: E402
 
 sys.path.insert(0, str(BASE))
 from engine_bench import SCRIPT_CANDIDATES, script, script_cleanup, star  # noqa: E402
@@ -170,17 +170,10 @@ async def main_async(sizes: list[int], reps: int, script_path: Path) -> dict[int
         print(stack.logs()[-8000:], file=sys.stderr)
         raise
     finally:
-        await asyncio.to_thread(cleanup, stack)
+        await asyncio.to_thread(stack_cleanup, stack)
     return best
 
 
-def cleanup(stack: Any) -> None:
-    from tests.stack import destroy_tag
-    from topology.models import Deployment
-
-    stack.stop()
-    for tag in Deployment.objects.values_list("tag", flat=True):
-        destroy_tag(tag)
 
 
 def report(best: dict[int, dict[str, float]], reps: int) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _django import django_on_throwaway_db  # noqa: E402
+from _django import django_on_throwaway_db, stack_cleanup  # noqa: E402
 
 sys.path.insert(0, str(BASE))
 
@@ -193,18 +193,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         print(stack.logs(), file=sys.stderr)
         raise
     finally:
-        await asyncio.to_thread(cleanup, stack)
+        await asyncio.to_thread(stack_cleanup, stack)
     return results
 
 
-def cleanup(stack: Any) -> None:
-    """Stop the stack and remove whatever the benchmark's lab left in the kernel."""
-    from tests.stack import destroy_tag
-    from topology.models import Deployment
-
-    stack.stop()
-    for tag in Deployment.objects.values_list("tag", flat=True):
-        destroy_tag(tag)
 
 
 def main() -> None:
