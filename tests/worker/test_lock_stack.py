@@ -74,6 +74,11 @@ def test_a_stopped_apply_keeps_its_lab_while_a_destroy_waits_then_the_destroy_le
     lab_id = create_lab(stack, token, "paused", star(120))
     job_id = apply(stack, token, lab_id)
     pid = holder_pid(lab_id, job_id)
+    # Past its supersession check (`started` is set right after it): stopped earlier, the apply would
+    # rightly end `superseded` by the destroy requested below instead of finishing first.
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job_id).started is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     with stopped(pid):
         later = destroy(stack, token, lab_id)
         time.sleep(STALL)
